@@ -1,0 +1,129 @@
+import type { z } from 'zod';
+import type { Logger, LogLevel, Locale } from './logger.js';
+
+/** `quorum` (replicated, delivery limit, broker-side poison-message protection) or `classic` (what Python producers declare). */
+export type QueueType = 'quorum' | 'classic';
+
+/** Connection settings shared by clients and workers. */
+export interface RabbitMQSettings {
+  /**
+   * AMQP URL. Credentials in it are never logged.
+   * @defaultValue `process.env.AMQP_URL` or `amqp://guest:guest@localhost:5672`
+   */
+  url?: string;
+  /**
+   * How long the first connect, and each enqueue during an outage, may wait for the broker (ms).
+   * @defaultValue 30_000
+   */
+  connectionTimeout?: number;
+  /**
+   * AMQP heartbeat interval (ms, rounded up to whole seconds on the wire).
+   * @defaultValue 60_000
+   */
+  heartbeat?: number;
+  /**
+   * Prefix of the shared delay topology; names are `<prefix>.delay.v1.*`. Every client and worker
+   * of a vhost must use the same prefix.
+   * @defaultValue `arq`
+   */
+  delayPrefix?: string;
+  /**
+   * Minimum level of log lines.
+   * @defaultValue `info`
+   */
+  logLevel?: LogLevel;
+  /**
+   * Language of log lines.
+   * @defaultValue `zh-CN` when `LANG` starts with `zh`, else `en`
+   */
+  locale?: Locale;
+  /** Where log lines go; defaults to a logger writing to stderr (human lines on a terminal, JSON otherwise). */
+  logger?: Logger;
+}
+
+/** Settings of a {@link RabbitMQClient}. */
+export interface ClientSettings extends RabbitMQSettings {
+  /**
+   * Queue a job goes to when neither the job nor the enqueue names one.
+   * @defaultValue `default`
+   */
+  defaultQueue?: string;
+  /**
+   * Type of the queues this client declares; must match the workers'.
+   * @defaultValue `quorum`
+   */
+  queueType?: QueueType;
+  /**
+   * Largest encoded job body accepted at enqueue (bytes).
+   * @defaultValue 1_048_576
+   */
+  maxMessageBytes?: number;
+}
+
+/** Options of one enqueue. */
+export interface EnqueueOptions {
+  /** Job id (32 lowercase hex characters are generated when absent). */
+  jobId?: string;
+  /** Run no earlier than this many ms from now. */
+  deferBy?: number;
+  /** Run no earlier than this time. */
+  deferUntil?: Date;
+  /** Dead-letter the job as expired if it has not run by then: ms from now, or an absolute time. */
+  expires?: number | Date;
+  /** Queue to publish to; overrides the job's and the client's default. */
+  queueName?: string;
+}
+
+/** What `ctx.state` holds: whatever `onStartup` put there. */
+export type WorkerState = Record<string, unknown>;
+
+/** First argument of every handler. */
+export interface JobContext<State extends WorkerState = WorkerState> {
+  readonly jobId: string;
+  /** Attempt number, 1 for the first run. */
+  readonly jobTry: number;
+  readonly functionName: string;
+  readonly queueName: string;
+  readonly enqueueTime: Date;
+  /** The broker delivered this message before (a worker died or shut down while holding it). */
+  readonly redelivered: boolean;
+  /** Aborts on timeout (`JobTimeout`), abort (`JobAborted`) or shutdown (`WorkerShutdown`); see `signal.reason`. */
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  readonly state: State;
+}
+
+/** A job handler: `(ctx, args) => result`. */
+export type JobHandler<Args = never, Result = unknown, State extends WorkerState = WorkerState> = (
+  ctx: JobContext<State>,
+  args: Args,
+) => Promise<Result> | Result;
+
+/** Per-job registration: a handler with its schema and per-job overrides. */
+export interface JobRegistration<Args = never, Result = unknown, State extends WorkerState = WorkerState> {
+  handler: JobHandler<Args, Result, State>;
+  /** Schema the arguments are parsed (decoded) with; without one, `kwargs` reach the handler as they are. */
+  args?: z.ZodType;
+  /** Schema the result is validated against. */
+  result?: z.ZodType;
+  /** Queue this job is consumed from; defaults to the worker's `queueName`. */
+  queue?: string;
+  /** Attempts after the first; overrides the worker's `maxRetries`. */
+  maxRetries?: number;
+  /** Attempt timeout in ms; overrides the worker's `jobTimeout`. */
+  timeout?: number;
+}
+
+/** Handlers of a worker, by job name (names match the wire's `function` verbatim). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- handlers of any argument type are accepted here
+export type HandlerMap<State extends WorkerState = WorkerState> = Record<string, JobHandler<any, unknown, State> | JobRegistration<any, unknown, State>>;
+
+/** How a job attempt ended, as `onJobEnd` sees it. */
+export type JobOutcome =
+  | { status: 'complete'; result: unknown }
+  | { status: 'retry'; error: unknown; delay: number }
+  | { status: 'dead'; error: unknown; category: DeadLetterCategory }
+  | { status: 'requeued'; reason: 'shutdown' };
+
+/** `x-error-category` of a dead-lettered message. */
+export type DeadLetterCategory = 'retriable' | 'non_retriable' | 'invalid' | 'expired' | 'aborted' | 'unknown_job';

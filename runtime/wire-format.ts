@@ -1,0 +1,205 @@
+/**
+ * The message format shared with the Python RabbitMQ-ARQ (docs/wire-format.md). Pure: no I/O, no clock
+ * except where a caller passes one, so every rule here is unit-tested.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Options } from 'amqplib';
+import { InvalidMessage, UnsupportedWireVersion } from './errors.js';
+
+export const WIRE_VERSION = 1;
+
+/** A job as it travels: the body's fields, decoded. */
+export interface JobEnvelope {
+  jobId: string;
+  functionName: string;
+  /** Positional arguments (only Python producers send them). */
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  /** Attempt number, 1-based. */
+  jobTry: number;
+  enqueueTime: Date;
+  queueName: string;
+  deferUntil: Date | null;
+  expires: Date | null;
+}
+
+/** AMQP headers as amqplib hands them over. */
+export type Headers = Record<string, unknown>;
+
+/** 32 lowercase hex characters, like the Python original's `uuid4().hex`. */
+export function newJobId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export function encodeJobBody(job: JobEnvelope): Buffer {
+  // Field order and names are the Python original's; compact separators (Python's `", "` decodes the same).
+  return Buffer.from(
+    JSON.stringify({
+      job_id: job.jobId,
+      function: job.functionName,
+      args: job.args,
+      kwargs: job.kwargs,
+      job_try: job.jobTry,
+      enqueue_time: job.enqueueTime.toISOString(),
+      queue_name: job.queueName,
+      defer_until: job.deferUntil ? job.deferUntil.toISOString() : null,
+      expires: job.expires ? job.expires.toISOString() : null,
+    }),
+    'utf8',
+  );
+}
+
+/** Headers a republish must not copy: the broker's own bookkeeping and the fields we rewrite. */
+const droppedHeaders = new Set(['x-death', 'x-delivery-count', 'x-retry-count', 'x-arq-version', 'x-first-death-exchange', 'x-first-death-queue', 'x-first-death-reason', 'x-last-death-exchange', 'x-last-death-queue', 'x-last-death-reason']);
+
+/** Trace and user headers of a delivery that travel on with its retry or dead-letter message. */
+export function carriedHeaders(headers: Headers | undefined): Headers {
+  const carried: Headers = {};
+  if (!headers) return carried;
+  for (const [name, value] of Object.entries(headers)) {
+    if (droppedHeaders.has(name) || name.startsWith('x-error-')) continue;
+    carried[name] = value;
+  }
+  return carried;
+}
+
+/** Publish properties of a job message; `extraHeaders` (carried trace headers, dead-letter headers) are merged in. */
+export function jobPublishOptions(job: JobEnvelope, extraHeaders: Headers = {}): Options.Publish {
+  return {
+    contentType: 'application/json',
+    deliveryMode: 2,
+    messageId: job.jobId,
+    timestamp: Math.floor(job.enqueueTime.getTime() / 1000),
+    type: job.functionName,
+    headers: { ...extraHeaders, 'x-retry-count': job.jobTry - 1, 'x-arq-version': WIRE_VERSION },
+  };
+}
+
+export type DecodeResult =
+  | { ok: true; job: JobEnvelope; /** The body had no `job_id`; a fresh one was assigned. */ assignedJobId: boolean }
+  | { ok: false; error: InvalidMessage | UnsupportedWireVersion; /** What could be read, for the dead-letter headers. */ partial: Partial<JobEnvelope> };
+
+/**
+ * Reads a delivered message. Never throws: a message we cannot read is reported, so the worker can
+ * dead-letter it with the reason instead of crashing or dropping it.
+ */
+export function decodeJobMessage(content: Buffer, headers: Headers | undefined, now: Date = new Date()): DecodeResult {
+  const partial: Partial<JobEnvelope> = {};
+  const fail = (error: InvalidMessage | UnsupportedWireVersion): DecodeResult => ({ ok: false, error, partial });
+
+  const version = readWireVersion(headers?.['x-arq-version']);
+  if (version === undefined) return fail(new InvalidMessage(`header x-arq-version is not a version number: ${String(headers?.['x-arq-version'])}`));
+  if (version > WIRE_VERSION) return fail(new UnsupportedWireVersion(String(headers?.['x-arq-version'])));
+
+  let body: unknown;
+  try {
+    body = JSON.parse(content.toString('utf8'));
+  } catch (err) {
+    return fail(new InvalidMessage(`body is not JSON: ${(err as Error).message}`));
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return fail(new InvalidMessage(`body is not a JSON object but ${Array.isArray(body) ? 'an array' : body === null ? 'null' : typeof body}`));
+  }
+  const fields = body as Record<string, unknown>;
+
+  const rawJobId = fields.job_id;
+  let assignedJobId = false;
+  if (rawJobId === undefined || rawJobId === null || rawJobId === '') {
+    partial.jobId = newJobId();
+    assignedJobId = true;
+  } else if (typeof rawJobId === 'string') {
+    partial.jobId = rawJobId;
+  } else {
+    return fail(new InvalidMessage(`job_id must be a string, got ${typeof rawJobId}`));
+  }
+
+  if (typeof fields.function !== 'string' || fields.function === '') {
+    return fail(new InvalidMessage('function must be a non-empty string naming the job'));
+  }
+  partial.functionName = fields.function;
+  if (typeof fields.queue_name === 'string') partial.queueName = fields.queue_name;
+
+  const args = fields.args ?? [];
+  if (!Array.isArray(args)) return fail(new InvalidMessage('args must be an array'));
+  partial.args = args;
+  const kwargs = fields.kwargs ?? {};
+  if (typeof kwargs !== 'object' || Array.isArray(kwargs) || kwargs === null) return fail(new InvalidMessage('kwargs must be an object'));
+  partial.kwargs = kwargs as Record<string, unknown>;
+
+  const jobTry = readJobTry(fields.job_try, headers?.['x-retry-count']);
+  if (jobTry === undefined) return fail(new InvalidMessage(`job_try must be a positive integer, got ${JSON.stringify(fields.job_try)}`));
+  partial.jobTry = jobTry;
+
+  const times: Record<'enqueue_time' | 'defer_until' | 'expires', Date | null> = { enqueue_time: null, defer_until: null, expires: null };
+  for (const name of ['enqueue_time', 'defer_until', 'expires'] as const) {
+    const value = fields[name];
+    if (value === undefined || value === null) continue;
+    const date = typeof value === 'string' ? parseWireTime(value) : undefined;
+    if (!date) return fail(new InvalidMessage(`${name} must be an ISO-8601 time, got ${JSON.stringify(value)}`));
+    times[name] = date;
+  }
+  partial.enqueueTime = times.enqueue_time ?? now;
+  partial.deferUntil = times.defer_until;
+  partial.expires = times.expires;
+
+  return {
+    ok: true,
+    assignedJobId,
+    job: {
+      jobId: partial.jobId,
+      functionName: partial.functionName,
+      args: partial.args,
+      kwargs: partial.kwargs,
+      jobTry,
+      enqueueTime: partial.enqueueTime,
+      queueName: partial.queueName ?? '',
+      deferUntil: partial.deferUntil,
+      expires: partial.expires,
+    },
+  };
+}
+
+/** A missing header is version 1; `"1"`, `1`, `"1.2"` read as major 1; anything else is unreadable (undefined). */
+function readWireVersion(value: unknown): number | undefined {
+  if (value === undefined || value === null) return 1;
+  const text = Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+  const match = /^\s*(\d+)(\.\d+)*\s*$/.exec(text);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+function readJobTry(value: unknown, retryCountHeader: unknown): number | undefined {
+  if (value === undefined || value === null) {
+    const retries = Number(retryCountHeader);
+    return Number.isInteger(retries) && retries >= 0 ? retries + 1 : 1;
+  }
+  const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : undefined;
+}
+
+const isoPattern = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/** ISO-8601 with any number of fractional digits (Python writes microseconds); no offset means UTC. */
+export function parseWireTime(text: string): Date | undefined {
+  if (!isoPattern.test(text)) return undefined;
+  let normalised = text.replace(' ', 'T').replace(/(\.\d{3})\d+/, '$1');
+  if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(normalised)) normalised += 'Z';
+  const date = new Date(normalised);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/**
+ * Maps a Python producer's positional `args` onto the schema's keys in declaration order.
+ * Returns the merged arguments, or a reason when there are too many or a key is given twice.
+ */
+export function mergePositionalArgs(args: readonly unknown[], kwargs: Record<string, unknown>, keys: readonly string[] | undefined): { ok: true; value: Record<string, unknown> } | { ok: false; reason: string } {
+  if (args.length === 0) return { ok: true, value: kwargs };
+  if (!keys) return { ok: false, reason: `${args.length} positional argument(s) sent, but the job has no schema to map them to names` };
+  if (args.length > keys.length) return { ok: false, reason: `${args.length} positional arguments sent, the job takes at most ${keys.length}` };
+  const merged: Record<string, unknown> = { ...kwargs };
+  for (const [index, value] of args.entries()) {
+    const key = keys[index] as string;
+    if (Object.hasOwn(kwargs, key)) return { ok: false, reason: `argument "${key}" given both by position and by name` };
+    merged[key] = value;
+  }
+  return { ok: true, value: merged };
+}
