@@ -127,3 +127,101 @@ export type JobOutcome =
 
 /** `x-error-category` of a dead-lettered message. */
 export type DeadLetterCategory = 'retriable' | 'non_retriable' | 'invalid' | 'expired' | 'aborted' | 'unknown_job';
+
+/** Burst mode: process what is queued, then exit (docs/worker.md). */
+export interface BurstSettings {
+  /**
+   * Longest a burst run may take (ms); then the worker stops as on SIGTERM.
+   * @defaultValue 300_000
+   */
+  timeout?: number;
+  /**
+   * How often the queue is checked for emptiness (ms).
+   * @defaultValue 1_000
+   */
+  checkInterval?: number;
+  /**
+   * Wait for running jobs before exiting; `false` aborts and requeues them.
+   * @defaultValue true
+   */
+  waitForTasks?: boolean;
+}
+
+/** Settings of a {@link Worker}. */
+export interface WorkerSettings<State extends WorkerState = WorkerState> extends RabbitMQSettings {
+  /** Handlers by job name; the generated `createWorker` fills this from `jobs.schema.ts`. */
+  handlers: HandlerMap<State>;
+  /**
+   * Queue of the jobs whose registration names none; `<queueName>_dlq` is its dead-letter queue.
+   * @defaultValue `default`
+   */
+  queueName?: string;
+  /**
+   * Type of the queues this worker declares; `classic` lets Python producers share them.
+   * @defaultValue `quorum`
+   */
+  queueType?: QueueType;
+  /**
+   * Name in logs.
+   * @defaultValue `<hostname>-<pid>`
+   */
+  workerName?: string;
+  /**
+   * Handlers running at once, across all queues of this worker.
+   * @defaultValue 10
+   */
+  maxConcurrentJobs?: number;
+  /**
+   * Unacknowledged messages each queue's consumer may hold.
+   * @defaultValue `maxConcurrentJobs`
+   */
+  prefetchCount?: number;
+  /**
+   * Attempts after the first; per-job values win.
+   * @defaultValue 3
+   */
+  maxRetries?: number;
+  /**
+   * First retry delay (ms); doubles per attempt, jittered between half and all of it.
+   * @defaultValue 5_000
+   */
+  retryBackoff?: number;
+  /**
+   * Cap of the retry delay (ms).
+   * @defaultValue 300_000
+   */
+  retryBackoffMax?: number;
+  /**
+   * Attempt timeout (ms); per-job values win.
+   * @defaultValue 300_000
+   */
+  jobTimeout?: number;
+  /**
+   * How long a stopping worker waits for running jobs before aborting and requeueing them (ms).
+   * @defaultValue 30_000
+   */
+  gracefulShutdownTimeout?: number;
+  /**
+   * Period of the stats log line (ms); 0 turns it off.
+   * @defaultValue 60_000
+   */
+  statsInterval?: number;
+  /**
+   * Exit once the queues are drained; `true` uses the burst defaults.
+   * @defaultValue false
+   */
+  burst?: boolean | BurstSettings;
+  /**
+   * Stop gracefully on SIGTERM and SIGINT (a second signal aborts running jobs at once).
+   * @defaultValue true
+   */
+  handleSignals?: boolean;
+  /** Runs before consuming; what it puts in `state` every job sees as `ctx.state`. A throw stops the worker. */
+  onStartup?: (state: State) => Promise<void> | void;
+  /** Runs after the last job, before the connection closes. */
+  onShutdown?: (state: State) => Promise<void> | void;
+  /** Runs before each attempt; a throw is logged and changes nothing. */
+  onJobStart?: (ctx: JobContext<State>) => Promise<void> | void;
+  /** Runs after each attempt with its outcome; a throw is logged and changes nothing. */
+  onJobEnd?: (ctx: JobContext<State>, outcome: JobOutcome) => Promise<void> | void;
+}

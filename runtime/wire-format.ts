@@ -2,6 +2,7 @@
  * The message format shared with the Python RabbitMQ-ARQ (docs/wire-format.md). Pure: no I/O, no clock
  * except where a caller passes one, so every rule here is unit-tested.
  */
+import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { Options } from 'amqplib';
 import { InvalidMessage, UnsupportedWireVersion } from './errors.js';
@@ -49,15 +50,20 @@ export function encodeJobBody(job: JobEnvelope): Buffer {
   );
 }
 
-/** Headers a republish must not copy: the broker's own bookkeeping and the fields we rewrite. */
-const droppedHeaders = new Set(['x-death', 'x-delivery-count', 'x-retry-count', 'x-arq-version', 'x-first-death-exchange', 'x-first-death-queue', 'x-first-death-reason', 'x-last-death-exchange', 'x-last-death-queue', 'x-last-death-reason']);
+/**
+ * Headers a republish must not copy: the broker's own bookkeeping, the fields we rewrite, and the
+ * dead-letter headers of an earlier failure (a replayed message must not carry a stale `x-failed-at`).
+ */
+const droppedHeaders = new Set(['x-death', 'x-delivery-count', 'x-retry-count', 'x-arq-version', 'x-failed-at', 'x-job-id', 'x-job-try']);
+/** Prefixes of dropped headers: the broker's `x-first-death-*` / `x-last-death-*` (more may come) and our `x-error-*`. */
+const droppedHeaderPrefixes = ['x-first-death-', 'x-last-death-', 'x-error-'];
 
 /** Trace and user headers of a delivery that travel on with its retry or dead-letter message. */
 export function carriedHeaders(headers: Headers | undefined): Headers {
   const carried: Headers = {};
   if (!headers) return carried;
   for (const [name, value] of Object.entries(headers)) {
-    if (droppedHeaders.has(name) || name.startsWith('x-error-')) continue;
+    if (droppedHeaders.has(name) || droppedHeaderPrefixes.some((prefix) => name.startsWith(prefix))) continue;
     carried[name] = value;
   }
   return carried;
@@ -91,6 +97,8 @@ export function decodeJobMessage(content: Buffer, headers: Headers | undefined, 
   if (version === undefined) return fail(new InvalidMessage(`header x-arq-version is not a version number: ${String(headers?.['x-arq-version'])}`));
   if (version > WIRE_VERSION) return fail(new UnsupportedWireVersion(String(headers?.['x-arq-version'])));
 
+  // Buffer#toString would replace invalid bytes with U+FFFD and the job would run on mangled text.
+  if (!isUtf8(content)) return fail(new InvalidMessage('body is not valid UTF-8'));
   let body: unknown;
   try {
     body = JSON.parse(content.toString('utf8'));
@@ -176,11 +184,15 @@ function readJobTry(value: unknown, retryCountHeader: unknown): number | undefin
   return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : undefined;
 }
 
-const isoPattern = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+const isoPattern = /^(\d{4})-(\d{2})-(\d{2})[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 
 /** ISO-8601 with any number of fractional digits (Python writes microseconds); no offset means UTC. */
 export function parseWireTime(text: string): Date | undefined {
-  if (!isoPattern.test(text)) return undefined;
+  const match = isoPattern.exec(text);
+  if (!match) return undefined;
+  // `Date` rolls a day past the month's end over (February 30 becomes March 2): refuse it instead.
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return undefined;
   let normalised = text.replace(' ', 'T').replace(/(\.\d{3})\d+/, '$1');
   if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(normalised)) normalised += 'Z';
   const date = new Date(normalised);

@@ -1,0 +1,105 @@
+/**
+ * Publishing with broker confirms on one long-lived confirm channel.
+ *
+ * A publish resolves only when the broker has confirmed it; concurrent publishes share confirm
+ * rounds naturally (the broker acks many delivery tags at once), so callers never wait for each
+ * other. Every publish is `mandatory`: a message no queue would receive comes back as basic.return,
+ * which RabbitMQ sends before the basic.ack of the same message, so the ack's callback can tell.
+ *
+ * When the channel dies after a message was written but before its confirm arrived, nobody can
+ * know whether the broker kept it: that publish rejects with EnqueueUnconfirmed (republishing
+ * could duplicate it). A publish that finds no live channel waits for the reconnect until its
+ * deadline; nothing was sent, so that wait is safe.
+ */
+import type { ConfirmChannel, Message, Options } from 'amqplib';
+import { once } from 'node:events';
+import type { ManagedChannel } from './connection.js';
+import { oneLine } from './connection.js';
+import { ConnectionUnavailable, EnqueueUnconfirmed, PublishNacked, PublishReturned } from './errors.js';
+
+export interface OutgoingMessage {
+  exchange: string;
+  routingKey: string;
+  body: Buffer;
+  options: Options.Publish & { messageId: string };
+}
+
+export class ConfirmPublisher {
+  /** messageId → number of returns not yet matched with their ack, per channel. */
+  private readonly returns = new WeakMap<ConfirmChannel, Map<string, number>>();
+  /** Set while the socket buffer is full: later publishes wait for 'drain' (backpressure). */
+  private drained: Promise<unknown> | undefined;
+
+  constructor(private readonly channel: ManagedChannel<ConfirmChannel>) {}
+
+  /** Resolves once the broker has confirmed the message; rejects on return, nack, or uncertainty. */
+  async publish(message: OutgoingMessage, deadline: number): Promise<void> {
+    for (;;) {
+      if (this.drained) await this.drained;
+      const channel = await this.channel.get(deadline);
+      const confirmed = this.write(channel, message);
+      if (confirmed) return confirmed;
+      // The channel was already closed: nothing was sent, so waiting for the next one is safe.
+      if (Date.now() >= deadline) throw new ConnectionUnavailable('broker unavailable until the enqueue deadline');
+    }
+  }
+
+  /** Writes the message; returns the confirm promise, or undefined when the channel was closed. */
+  private write(channel: ConfirmChannel, message: OutgoingMessage): Promise<void> | undefined {
+    const returns = this.returnsOf(channel);
+    let confirmed: Promise<void>;
+    let accepted: boolean;
+    try {
+      let resolveConfirm!: () => void;
+      let rejectConfirm!: (err: Error) => void;
+      confirmed = new Promise<void>((resolve, reject) => {
+        resolveConfirm = resolve;
+        rejectConfirm = reject;
+      });
+      accepted = channel.publish(message.exchange, message.routingKey, message.body, { ...message.options, mandatory: true }, (err: unknown) => {
+        const id = message.options.messageId;
+        const returned = returns.get(id) ?? 0;
+        if (returned > 0) {
+          if (returned === 1) returns.delete(id);
+          else returns.set(id, returned - 1);
+          rejectConfirm(new PublishReturned(`no queue is bound to receive ${describe(message)}; the broker returned it`));
+        } else if (!err) {
+          resolveConfirm();
+        } else if (err instanceof Error && err.message === 'message nacked') {
+          rejectConfirm(new PublishNacked(`the broker refused ${describe(message)}`));
+        } else {
+          rejectConfirm(new EnqueueUnconfirmed(`connection lost before the broker confirmed ${describe(message)}; it may or may not be queued (${oneLine(err)})`, { cause: err }));
+        }
+      });
+    } catch {
+      return undefined;
+    }
+    if (!accepted && !this.drained) {
+      this.drained = once(channel, 'drain')
+        .catch(() => undefined)
+        .finally(() => (this.drained = undefined));
+      // A channel that closes instead of draining must not block later publishes.
+      channel.once('close', () => (this.drained = undefined));
+    }
+    return confirmed;
+  }
+
+  private returnsOf(channel: ConfirmChannel): Map<string, number> {
+    let returns = this.returns.get(channel);
+    if (!returns) {
+      const map = new Map<string, number>();
+      channel.on('return', (returned: Message) => {
+        const id = String(returned.properties.messageId ?? '');
+        map.set(id, (map.get(id) ?? 0) + 1);
+      });
+      this.returns.set(channel, map);
+      returns = map;
+    }
+    return returns;
+  }
+}
+
+function describe(message: OutgoingMessage): string {
+  const target = message.exchange === '' ? `queue "${message.routingKey}"` : `exchange "${message.exchange}"`;
+  return `message ${message.options.messageId} for ${target}`;
+}

@@ -1,0 +1,299 @@
+/**
+ * One recovering AMQP connection and the long-lived channels opened on it.
+ *
+ * amqplib 2.x reconnects the connection (its `recovery` option); everything above that is ours:
+ * each ManagedChannel re-opens itself whenever its channel closes (connection loss, or the broker
+ * closing just that channel, e.g. for the consumer timeout) and re-runs its `onOpen` (declare,
+ * prefetch, consume). 403/406 are configuration errors: they fail the channel for good instead of
+ * looping. The first connect is bounded by `connectionTimeout`, so a bad URL fails instead of hanging.
+ */
+import { EventEmitter } from 'node:events';
+import amqp from 'amqplib';
+import type { Channel, ConfirmChannel, RecoveringChannelModel } from 'amqplib';
+import { BrokerConfigurationError, Closed, ConnectionUnavailable } from './errors.js';
+import { redactUrl } from './logger.js';
+import type { RuntimeLog } from './messages.js';
+
+export interface ConnectionOptions {
+  url: string;
+  connectionTimeout: number;
+  /** ms; AMQP negotiates whole seconds. */
+  heartbeat: number;
+  /** Shown by `rabbitmqctl list_connections client_properties`. */
+  connectionName: string;
+  log: RuntimeLog;
+}
+
+/** 403 (access refused), 406 (precondition failed: a queue declared with other arguments), 530 (vhost not allowed). */
+export function isConfigurationError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 403 || code === 406 || code === 530) return true;
+  const message = err instanceof Error ? err.message : String(err);
+  return /\b(403|406|530)\b|ACCESS[-_]REFUSED|PRECONDITION[-_]FAILED|NOT[-_]ALLOWED/.test(message);
+}
+
+function withHeartbeat(url: string, heartbeatMs: number): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(Math.ceil(heartbeatMs / 1000)));
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+export class BrokerConnection {
+  readonly displayUrl: string;
+  private readonly channels = new Set<ManagedChannel<Channel>>();
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly model: RecoveringChannelModel,
+    private readonly options: ConnectionOptions,
+  ) {
+    this.displayUrl = redactUrl(options.url);
+  }
+
+  /** Connects within `connectionTimeout`, or rejects with a one-line reason (password hidden). */
+  static async open(options: ConnectionOptions): Promise<BrokerConnection> {
+    const displayUrl = redactUrl(options.url);
+    const model = await amqp.connect(withHeartbeat(options.url, options.heartbeat), {
+      timeout: options.connectionTimeout,
+      clientProperties: { connection_name: options.connectionName },
+      recovery: { waitForConnect: false, initialDelay: 200, maxDelay: 5_000 },
+    });
+    let lastError: Error | undefined;
+    let fatal: Error | undefined;
+    let giveUp: (err: Error) => void = () => {};
+    const failed = new Promise<never>((_, reject) => (giveUp = reject));
+    const onFailure = (err: Error): void => {
+      lastError = err;
+      if (isConfigurationError(err)) {
+        fatal = err;
+        giveUp(err);
+      }
+    };
+    model.on('connect-failed', onFailure);
+    model.on('error', () => {});
+    const timer = setTimeout(() => giveUp(lastError ?? new Error('no answer')), options.connectionTimeout);
+    try {
+      await Promise.race([model.waitForConnect(), failed]);
+    } catch (err) {
+      await model.close().catch(() => {});
+      const reason = oneLine(err);
+      if (fatal) throw new BrokerConfigurationError(`cannot connect to ${displayUrl}: ${reason}`, { cause: err });
+      throw new ConnectionUnavailable(`cannot connect to ${displayUrl} within ${options.connectionTimeout} ms: ${reason}`, { cause: err });
+    } finally {
+      clearTimeout(timer);
+      model.off('connect-failed', onFailure);
+    }
+    const connection = new BrokerConnection(model, options);
+    connection.watch();
+    options.log.info('connection.connected', { url: displayUrl });
+    return connection;
+  }
+
+  private watch(): void {
+    const log = this.options.log;
+    this.model.on('disconnect', (err: Error) => {
+      if (!this.closing) log.warn('connection.lost', { url: this.displayUrl, reason: oneLine(err) });
+    });
+    this.model.on('reconnect-scheduled', ({ attempt, delay, error }: { attempt: number; delay: number; error: Error }) => {
+      if (!this.closing) log.warn('connection.retrying', { url: this.displayUrl, attempt, delay, reason: oneLine(error) });
+    });
+    this.model.on('connect', () => {
+      if (!this.closing) log.info('connection.recovered', { url: this.displayUrl });
+    });
+  }
+
+  /** A channel that re-opens itself, running `onOpen` on each fresh channel before handing it out. */
+  confirmChannel(role: string, onOpen?: (channel: ConfirmChannel) => Promise<void>): ManagedChannel<ConfirmChannel> {
+    return this.track(new ManagedChannel<ConfirmChannel>(this, role, true, onOpen));
+  }
+
+  channel(role: string, onOpen?: (channel: Channel) => Promise<void>): ManagedChannel<Channel> {
+    return this.track(new ManagedChannel<Channel>(this, role, false, onOpen));
+  }
+
+  private track<C extends Channel>(managed: ManagedChannel<C>): ManagedChannel<C> {
+    if (this.closing) throw new Closed('connection is closed');
+    this.channels.add(managed as unknown as ManagedChannel<Channel>);
+    managed.start();
+    return managed;
+  }
+
+  /** @internal */
+  forget(managed: ManagedChannel<Channel>): void {
+    this.channels.delete(managed);
+  }
+
+  get log(): RuntimeLog {
+    return this.options.log;
+  }
+
+  /** A short-lived plain channel for one-off checks (a passive declare that may close it). */
+  async scratchChannel(deadline: number): Promise<Channel> {
+    return withDeadline(this.model.createChannel(), deadline, () => new ConnectionUnavailable(`broker at ${this.displayUrl} unavailable`)).then((ch) => {
+      ch.on('error', () => {});
+      return ch;
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.all([...this.channels].map((managed) => managed.close()));
+      await this.model.close().catch(() => {});
+    })();
+    return this.closing;
+  }
+}
+
+type ChannelEvents = { open: []; failed: [Error] };
+
+/**
+ * A long-lived channel of one role (publisher, consumer of a queue). Callers `get()` the live
+ * channel and wait, up to their deadline, while it is being re-opened.
+ */
+export class ManagedChannel<C extends Channel> extends EventEmitter<ChannelEvents> {
+  private current: C | undefined;
+  private fatal: Error | undefined;
+  private stopped = false;
+  private generation = 0;
+
+  constructor(
+    private readonly connection: BrokerConnection,
+    readonly role: string,
+    private readonly confirm: boolean,
+    private readonly onOpen?: (channel: C) => Promise<void>,
+  ) {
+    super();
+    this.setMaxListeners(0);
+  }
+
+  /** @internal */
+  start(): void {
+    void this.openLoop();
+  }
+
+  /** Increments each time a fresh channel is handed out; deliveries of an older one cannot be acked. */
+  get channelGeneration(): number {
+    return this.generation;
+  }
+
+  /** The live channel if there is one right now. */
+  peek(): C | undefined {
+    return this.current;
+  }
+
+  /** The live channel, waiting up to `deadline` (epoch ms) while it re-opens. */
+  async get(deadline: number): Promise<C> {
+    if (this.current) return this.current;
+    if (this.fatal) throw this.fatal;
+    if (this.stopped) throw new Closed(`channel ${this.role} is closed`);
+    return new Promise<C>((resolve, reject) => {
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.off('open', onOpen);
+        this.off('failed', onFailed);
+      };
+      const onOpen = (): void => {
+        cleanup();
+        if (this.current) resolve(this.current);
+        else reject(new ConnectionUnavailable(`channel ${this.role} closed again`));
+      };
+      const onFailed = (err: Error): void => {
+        cleanup();
+        reject(err);
+      };
+      const timer = setTimeout(
+        () => {
+          cleanup();
+          reject(new ConnectionUnavailable(`broker at ${this.connection.displayUrl} unavailable: no channel within the deadline`));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      this.on('open', onOpen);
+      this.on('failed', onFailed);
+    });
+  }
+
+  private async openLoop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped && !this.fatal) {
+      let channel: C | undefined;
+      try {
+        channel = (this.confirm ? await this.connection.model.createConfirmChannel() : await this.connection.model.createChannel()) as C;
+        // Without a listener an 'error' event would crash the process; 'close' follows it and is handled below.
+        channel.on('error', () => {});
+        const closed = new Promise<void>((resolve) => channel?.once('close', () => resolve()));
+        if (this.onOpen) await this.onOpen(channel);
+        if (this.stopped) {
+          await channel.close().catch(() => {});
+          return;
+        }
+        this.current = channel;
+        this.generation += 1;
+        failures = 0;
+        this.emit('open');
+        await closed;
+        this.current = undefined;
+        if (!this.stopped) this.connection.log.debug('channel.closed', { role: this.role, reason: 'closed' });
+      } catch (err) {
+        this.current = undefined;
+        if (this.stopped) return;
+        if (isConfigurationError(err)) {
+          this.fatal = new BrokerConfigurationError(oneLine(err), { cause: err });
+          this.connection.log.error('channel.failed', { role: this.role, reason: oneLine(err) });
+          this.emit('failed', this.fatal);
+          await channel?.close().catch(() => {});
+          return;
+        }
+        if (err instanceof Closed || (err instanceof Error && /Connection closed/.test(err.message) && this.stopped)) return;
+        failures += 1;
+        await channel?.close().catch(() => {});
+        // A channel that fails to open again and again (broker overloaded, racing a reconnect) is retried gently.
+        await delay(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)));
+      }
+    }
+  }
+
+  /** The reason this channel can never open again, if any. */
+  get failure(): Error | undefined {
+    return this.fatal;
+  }
+
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const channel = this.current;
+    this.current = undefined;
+    this.connection.forget(this as unknown as ManagedChannel<Channel>);
+    if (channel) await channel.close().catch(() => {});
+    this.emit('failed', new Closed(`channel ${this.role} is closed`));
+  }
+}
+
+export function oneLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/\s+/g, ' ').trim();
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+export function withDeadline<T>(promise: Promise<T>, deadline: number, makeError: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(makeError()), Math.max(0, deadline - Date.now()));
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err as Error);
+      },
+    );
+  });
+}

@@ -1,0 +1,87 @@
+/**
+ * Every log line the runtime writes, in each locale. Lines are looked up by key so that a test can
+ * prove both locales cover every key, and JSON logs carry the key as `event` for machines.
+ */
+import type { Locale, LogFields, Logger } from './logger.js';
+
+type Params = Record<string, string | number | boolean | undefined>;
+type Catalogue = Record<string, (p: Params) => string>;
+
+const en = {
+  'connection.connected': (p) => `connected to ${p.url}`,
+  'connection.lost': (p) => `connection to ${p.url} lost: ${p.reason}; reconnecting`,
+  'connection.retrying': (p) => `connecting to ${p.url} failed (${p.reason}); attempt ${p.attempt} in ${p.delay} ms`,
+  'connection.recovered': (p) => `reconnected to ${p.url}`,
+  'channel.closed': (p) => `channel ${p.role} closed by the broker: ${p.reason}; reopening`,
+  'channel.failed': (p) => `channel ${p.role} cannot be reopened: ${p.reason}`,
+  'client.job_id_reused': (p) => `job id ${p.jobId} was given to more than one enqueue`,
+  'worker.started': (p) => `worker ${p.worker} started: queues ${p.queues}, ${p.concurrency} concurrent jobs, jobs ${p.jobs}`,
+  'worker.stopping': (p) => `worker stopping (${p.reason}): waiting up to ${p.timeout} ms for ${p.running} running job(s)`,
+  'worker.stopped': (p) => `worker stopped: ${p.completed} complete, ${p.failed} failed, ${p.retried} retried, ${p.deadLettered} dead-lettered`,
+  'worker.signal_again': (p) => `received ${p.signal} again: aborting running jobs now`,
+  'worker.stats': (p) => `◆ ${p.completed} jobs complete ◆ ${p.failed} failed ◆ ${p.retried} retried ◆ ${p.ongoing} ongoing ◆ ${p.deadLettered} dead-lettered`,
+  'worker.burst_done': (p) => `burst mode: ${p.reason}; exiting`,
+  'worker.hook_failed': (p) => `hook ${p.hook} failed: ${p.error}`,
+  'worker.startup_failed': (p) => `onStartup failed, worker not started: ${p.error}`,
+  'job.start': (p) => `job ${p.jobId} ${p.functionName} try ${p.jobTry} started`,
+  'job.complete': (p) => `job ${p.jobId} ${p.functionName} complete in ${p.ms} ms`,
+  'job.retry': (p) => `job ${p.jobId} ${p.functionName} try ${p.jobTry} failed (${p.error}); retrying in ${p.delay} ms`,
+  'job.dead_lettered': (p) => `job ${p.jobId} ${p.functionName} dead-lettered to ${p.dlq} as ${p.category}: ${p.error}`,
+  'job.assigned_id': (p) => `message without job_id on ${p.queue}: assigned ${p.jobId}`,
+  'job.deferred': (p) => `job ${p.jobId} arrived ${p.early} ms before its due time; deferred again`,
+  'job.late_result': (p) => `job ${p.jobId} settled after its timeout; its result is discarded`,
+  'job.requeued': (p) => `job ${p.jobId} requeued: ${p.reason}`,
+  'job.outcome_unpublished': (p) => `outcome of job ${p.jobId} could not be published (${p.error}); message returned to the queue`,
+} satisfies Catalogue;
+
+export type MessageKey = keyof typeof en;
+
+const zhCN: Record<MessageKey, (p: Params) => string> = {
+  'connection.connected': (p) => `已连接到 ${p.url}`,
+  'connection.lost': (p) => `与 ${p.url} 的连接断开：${p.reason}；正在重连`,
+  'connection.retrying': (p) => `连接 ${p.url} 失败（${p.reason}）；${p.delay} 毫秒后第 ${p.attempt} 次重试`,
+  'connection.recovered': (p) => `已重新连接到 ${p.url}`,
+  'channel.closed': (p) => `通道 ${p.role} 被服务器关闭：${p.reason}；正在重新打开`,
+  'channel.failed': (p) => `通道 ${p.role} 无法重新打开：${p.reason}`,
+  'client.job_id_reused': (p) => `任务 ID ${p.jobId} 被多次提交`,
+  'worker.started': (p) => `Worker ${p.worker} 已启动：队列 ${p.queues}，并发 ${p.concurrency} 个任务，任务 ${p.jobs}`,
+  'worker.stopping': (p) => `Worker 正在停止（${p.reason}）：最多等待 ${p.timeout} 毫秒，${p.running} 个任务运行中`,
+  'worker.stopped': (p) => `Worker 已停止：${p.completed} 个完成，${p.failed} 个失败，${p.retried} 个重试，${p.deadLettered} 个进入死信队列`,
+  'worker.signal_again': (p) => `再次收到 ${p.signal}：立即中止运行中的任务`,
+  'worker.stats': (p) => `◆ ${p.completed} 个任务完成 ◆ ${p.failed} 个失败 ◆ ${p.retried} 个重试 ◆ ${p.ongoing} 个待完成 ◆ ${p.deadLettered} 个死信`,
+  'worker.burst_done': (p) => `Burst 模式：${p.reason}；退出`,
+  'worker.hook_failed': (p) => `钩子 ${p.hook} 执行失败：${p.error}`,
+  'worker.startup_failed': (p) => `onStartup 执行失败，Worker 未启动：${p.error}`,
+  'job.start': (p) => `任务 ${p.jobId} ${p.functionName} 第 ${p.jobTry} 次尝试开始`,
+  'job.complete': (p) => `任务 ${p.jobId} ${p.functionName} 完成，用时 ${p.ms} 毫秒`,
+  'job.retry': (p) => `任务 ${p.jobId} ${p.functionName} 第 ${p.jobTry} 次尝试失败（${p.error}）；${p.delay} 毫秒后重试`,
+  'job.dead_lettered': (p) => `任务 ${p.jobId} ${p.functionName} 已转入死信队列 ${p.dlq}，类别 ${p.category}：${p.error}`,
+  'job.assigned_id': (p) => `${p.queue} 上的消息没有 job_id：已分配 ${p.jobId}`,
+  'job.deferred': (p) => `任务 ${p.jobId} 比预定时间早到 ${p.early} 毫秒；已再次延迟`,
+  'job.late_result': (p) => `任务 ${p.jobId} 在超时之后才结束；结果已丢弃`,
+  'job.requeued': (p) => `任务 ${p.jobId} 已放回队列：${p.reason}`,
+  'job.outcome_unpublished': (p) => `任务 ${p.jobId} 的结果无法发布（${p.error}）；消息已退回队列`,
+};
+
+export const catalogues: Record<Locale, Record<MessageKey, (p: Params) => string>> = { en, 'zh-CN': zhCN };
+
+/** Writes catalogue lines in one locale; the key travels as `event` so JSON logs stay machine-readable. */
+export class RuntimeLog {
+  constructor(
+    readonly logger: Logger,
+    readonly locale: Locale,
+  ) {}
+
+  debug(key: MessageKey, params: Params = {}, fields?: LogFields): void {
+    this.logger.debug(catalogues[this.locale][key](params), { event: key, ...params, ...fields });
+  }
+  info(key: MessageKey, params: Params = {}, fields?: LogFields): void {
+    this.logger.info(catalogues[this.locale][key](params), { event: key, ...params, ...fields });
+  }
+  warn(key: MessageKey, params: Params = {}, fields?: LogFields): void {
+    this.logger.warn(catalogues[this.locale][key](params), { event: key, ...params, ...fields });
+  }
+  error(key: MessageKey, params: Params = {}, fields?: LogFields): void {
+    this.logger.error(catalogues[this.locale][key](params), { event: key, ...params, ...fields });
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * Defaults (one table, mirrored in the README) and validation of client and worker settings.
+ * Settings are validated once, at construction, and every bad field is reported at once.
+ */
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { InvalidSettings } from './errors.js';
+import type { Locale, LogLevel, Logger } from './logger.js';
+import { createConsoleLogger, localeFromEnvironment } from './logger.js';
+import type { BurstSettings, ClientSettings, HandlerMap, QueueType, RabbitMQSettings, WorkerSettings, WorkerState } from './types.js';
+
+export const defaults = {
+  url: 'amqp://guest:guest@localhost:5672',
+  connectionTimeout: 30_000,
+  heartbeat: 60_000,
+  delayPrefix: 'arq',
+  logLevel: 'info',
+  queueName: 'default',
+  queueType: 'quorum',
+  maxMessageBytes: 1_048_576,
+  maxConcurrentJobs: 10,
+  maxRetries: 3,
+  retryBackoff: 5_000,
+  retryBackoffMax: 300_000,
+  jobTimeout: 300_000,
+  gracefulShutdownTimeout: 30_000,
+  statsInterval: 60_000,
+  burstTimeout: 300_000,
+  burstCheckInterval: 1_000,
+} as const satisfies Record<string, string | number>;
+
+/** Queue names travel in topic routing keys and must not look like broker-reserved names. */
+export const queueNameSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .refine((name) => !/[*#\s]/.test(name), 'must not contain "*", "#" or whitespace')
+  .refine((name) => !name.startsWith('amq.'), 'must not start with "amq." (reserved by RabbitMQ)');
+
+const positiveMs = z.number().int('must be a whole number of milliseconds').positive('must be greater than 0');
+const nonNegativeMs = z.number().int('must be a whole number of milliseconds').nonnegative('must be 0 or more');
+const fn = z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', 'must be a function');
+
+const connectionShape = {
+  url: z
+    .string()
+    .refine((url) => /^amqps?:\/\//.test(url), 'must start with amqp:// or amqps://')
+    .refine((url) => URL.canParse(url), 'is not a valid URL')
+    .optional(),
+  connectionTimeout: positiveMs.optional(),
+  heartbeat: nonNegativeMs.optional(),
+  delayPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated words of letters, digits, "-" and "_"')
+    .optional(),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional(),
+  locale: z.enum(['en', 'zh-CN']).optional(),
+  logger: z
+    .custom<Logger>((value) => typeof value === 'object' && value !== null && ['debug', 'info', 'warn', 'error'].every((m) => typeof (value as Record<string, unknown>)[m] === 'function'), 'must have debug, info, warn and error methods')
+    .optional(),
+};
+
+const clientSchema = z.strictObject({
+  ...connectionShape,
+  defaultQueue: queueNameSchema.optional(),
+  queueType: z.enum(['quorum', 'classic']).optional(),
+  maxMessageBytes: z.number().int().positive('must be greater than 0').optional(),
+});
+
+const handlerEntry = z.union([
+  fn,
+  z.looseObject({
+    handler: fn,
+    args: z.custom<z.ZodType>((value) => value instanceof z.ZodType, 'must be a Zod schema').optional(),
+    result: z.custom<z.ZodType>((value) => value instanceof z.ZodType, 'must be a Zod schema').optional(),
+    queue: queueNameSchema.optional(),
+    maxRetries: z.number().int().nonnegative('must be 0 or more').optional(),
+    timeout: positiveMs.optional(),
+  }),
+]);
+
+const workerSchema = z.strictObject({
+  ...connectionShape,
+  handlers: z.record(z.string().min(1, 'job names must not be empty'), handlerEntry).refine((handlers) => Object.keys(handlers).length > 0, 'must register at least one job'),
+  queueName: queueNameSchema.optional(),
+  queueType: z.enum(['quorum', 'classic']).optional(),
+  workerName: z.string().min(1).optional(),
+  maxConcurrentJobs: z.number().int().positive('must be greater than 0').optional(),
+  prefetchCount: z.number().int().positive('must be greater than 0').max(65_535, 'must be at most 65535').optional(),
+  maxRetries: z.number().int().nonnegative('must be 0 or more').optional(),
+  retryBackoff: nonNegativeMs.optional(),
+  retryBackoffMax: nonNegativeMs.optional(),
+  jobTimeout: positiveMs.optional(),
+  gracefulShutdownTimeout: nonNegativeMs.optional(),
+  statsInterval: nonNegativeMs.optional(),
+  burst: z
+    .union([z.boolean(), z.strictObject({ timeout: positiveMs.optional(), checkInterval: positiveMs.optional(), waitForTasks: z.boolean().optional() })])
+    .optional(),
+  handleSignals: z.boolean().optional(),
+  onStartup: fn.optional(),
+  onShutdown: fn.optional(),
+  onJobStart: fn.optional(),
+  onJobEnd: fn.optional(),
+});
+
+function validate<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
+  const result = schema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const path = issue.path.length > 0 ? issue.path.join('.') : '(settings)';
+    const message = issue.code === 'unrecognized_keys' ? `unknown setting(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
+    return `${path}: ${message}`;
+  });
+  throw new InvalidSettings(`invalid ${what} settings: ${lines.join('; ')}`);
+}
+
+export interface ResolvedConnectionSettings {
+  url: string;
+  connectionTimeout: number;
+  heartbeat: number;
+  delayPrefix: string;
+  locale: Locale;
+  logLevel: LogLevel;
+  logger: Logger;
+}
+
+function resolveConnection(input: RabbitMQSettings): ResolvedConnectionSettings {
+  const logLevel = input.logLevel ?? defaults.logLevel;
+  return {
+    url: input.url ?? process.env.AMQP_URL ?? defaults.url,
+    connectionTimeout: input.connectionTimeout ?? defaults.connectionTimeout,
+    heartbeat: input.heartbeat ?? defaults.heartbeat,
+    delayPrefix: input.delayPrefix ?? defaults.delayPrefix,
+    locale: input.locale ?? localeFromEnvironment(),
+    logLevel,
+    logger: input.logger ?? createConsoleLogger({ level: logLevel }),
+  };
+}
+
+export interface ResolvedClientSettings extends ResolvedConnectionSettings {
+  defaultQueue: string;
+  queueType: QueueType;
+  maxMessageBytes: number;
+}
+
+export function resolveClientSettings(input: ClientSettings = {}): ResolvedClientSettings {
+  const valid = validate(clientSchema, input, 'client') as ClientSettings;
+  return {
+    ...resolveConnection(valid),
+    defaultQueue: valid.defaultQueue ?? defaults.queueName,
+    queueType: valid.queueType ?? defaults.queueType,
+    maxMessageBytes: valid.maxMessageBytes ?? defaults.maxMessageBytes,
+  };
+}
+
+export interface ResolvedWorkerSettings<State extends WorkerState = WorkerState> extends ResolvedConnectionSettings {
+  handlers: HandlerMap<State>;
+  queueName: string;
+  queueType: QueueType;
+  workerName: string;
+  maxConcurrentJobs: number;
+  prefetchCount: number;
+  maxRetries: number;
+  retryBackoff: number;
+  retryBackoffMax: number;
+  jobTimeout: number;
+  gracefulShutdownTimeout: number;
+  statsInterval: number;
+  burst: Required<BurstSettings> | undefined;
+  handleSignals: boolean;
+  onStartup: WorkerSettings<State>['onStartup'];
+  onShutdown: WorkerSettings<State>['onShutdown'];
+  onJobStart: WorkerSettings<State>['onJobStart'];
+  onJobEnd: WorkerSettings<State>['onJobEnd'];
+}
+
+export function resolveWorkerSettings<State extends WorkerState>(input: WorkerSettings<State>): ResolvedWorkerSettings<State> {
+  validate(workerSchema, input, 'worker');
+  const maxConcurrentJobs = input.maxConcurrentJobs ?? defaults.maxConcurrentJobs;
+  const burst = input.burst === true ? {} : input.burst || undefined;
+  return {
+    ...resolveConnection(input),
+    handlers: input.handlers,
+    queueName: input.queueName ?? defaults.queueName,
+    queueType: input.queueType ?? defaults.queueType,
+    workerName: input.workerName ?? `${hostname()}-${process.pid}`,
+    maxConcurrentJobs,
+    prefetchCount: input.prefetchCount ?? maxConcurrentJobs,
+    maxRetries: input.maxRetries ?? defaults.maxRetries,
+    retryBackoff: input.retryBackoff ?? defaults.retryBackoff,
+    retryBackoffMax: input.retryBackoffMax ?? defaults.retryBackoffMax,
+    jobTimeout: input.jobTimeout ?? defaults.jobTimeout,
+    gracefulShutdownTimeout: input.gracefulShutdownTimeout ?? defaults.gracefulShutdownTimeout,
+    statsInterval: input.statsInterval ?? defaults.statsInterval,
+    burst: burst && {
+      timeout: burst.timeout ?? defaults.burstTimeout,
+      checkInterval: burst.checkInterval ?? defaults.burstCheckInterval,
+      waitForTasks: burst.waitForTasks ?? true,
+    },
+    handleSignals: input.handleSignals ?? true,
+    onStartup: input.onStartup,
+    onShutdown: input.onShutdown,
+    onJobStart: input.onJobStart,
+    onJobEnd: input.onJobEnd,
+  };
+}
