@@ -1,6 +1,9 @@
 // The public entry point of rabbitmq-arq: every name a user may import, listed explicitly.
+export { RabbitMQClient } from './client.js';
+export type { EnqueueRequest, JobSpec } from './client.js';
 export { defineJobs, isoDate } from './define-jobs.js';
 export type { JobArgs, JobArgsInput, JobDefinition, JobResult, JobsDefinition } from './define-jobs.js';
+export { DELAY_UNIT_MS, MAX_DELAY_MS } from './delay-topology.js';
 export {
   ArqError,
   BrokerConfigurationError,
@@ -26,9 +29,12 @@ export {
   WorkerShutdown,
   errorCode,
 } from './errors.js';
+export { Job } from './job.js';
 export { createConsoleLogger, redactUrl } from './logger.js';
-export type { Locale, LogFields, LogLevel, Logger } from './logger.js';
+export type { ConsoleLoggerOptions, Locale, LogFields, LogLevel, Logger } from './logger.js';
+export { defaults } from './settings.js';
 export type {
+  BurstSettings,
   ClientSettings,
   DeadLetterCategory,
   EnqueueOptions,
@@ -39,5 +45,8 @@ export type {
   JobRegistration,
   QueueType,
   RabbitMQSettings,
+  WorkerSettings,
   WorkerState,
 } from './types.js';
+export { Worker } from './worker.js';
+export type { WorkerStats } from './worker.js';

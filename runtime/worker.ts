@@ -1,0 +1,567 @@
+/**
+ * The consumer side. For each delivery: decode, check, run the handler, publish the outcome
+ * (retry or dead-letter message) with a broker confirm, and only then ack. A crash at any point
+ * leaves the delivery unacked, so the broker redelivers it: at least once, never lost. Anything we
+ * cannot publish an outcome for is nacked with requeue, never rejected into nowhere.
+ */
+import type { Channel, ConsumeMessage, Options } from 'amqplib';
+import { z } from 'zod';
+import { BrokerConnection, oneLine } from './connection.js';
+import type { ManagedChannel } from './connection.js';
+import { ConfirmPublisher } from './confirm-publisher.js';
+import type { OutgoingMessage } from './confirm-publisher.js';
+import { deadLetterHeaders } from './dead-letter.js';
+import { DELAY_UNIT_MS, routeDelay } from './delay-topology.js';
+import { InvalidJobArgs, InvalidJobResult, JobExpired, JobTimeout, UnknownJob, WorkerShutdown, errorCode } from './errors.js';
+import type { Logger, LogFields } from './logger.js';
+import { RuntimeLog } from './messages.js';
+import { QueueTopology, deadLetterQueueName } from './queue-topology.js';
+import { backoffDelay, hasAttemptsLeft } from './retry-policy.js';
+import { Semaphore } from './semaphore.js';
+import { resolveWorkerSettings } from './settings.js';
+import type { ResolvedWorkerSettings } from './settings.js';
+import type { DeadLetterCategory, JobContext, JobHandler, JobOutcome, WorkerSettings, WorkerState } from './types.js';
+import { carriedHeaders, decodeJobMessage, encodeJobBody, jobPublishOptions, mergePositionalArgs, newJobId } from './wire-format.js';
+import type { JobEnvelope } from './wire-format.js';
+
+/** How long past its due time a retry this worker published may take to come back before burst mode stops waiting for it. */
+const BURST_RETRY_SLACK_MS = 5_000;
+
+interface RegisteredJob {
+  name: string;
+  handler: JobHandler<unknown, unknown, WorkerState>;
+  args: z.ZodType | undefined;
+  /** Keys of an object schema in declaration order, for Python's positional args. */
+  argKeys: string[] | undefined;
+  result: z.ZodType | undefined;
+  queue: string;
+  maxRetries: number;
+  timeout: number;
+}
+
+interface Delivery {
+  channel: Channel;
+  message: ConsumeMessage;
+  queue: string;
+  /** Set once the delivery was acked or nacked; every later attempt to settle it is ignored. */
+  settled: boolean;
+  /** Set once the handler started; a delivery that never started is requeued at once on shutdown. */
+  started: boolean;
+  controller: AbortController | undefined;
+}
+
+/** Counts since the worker started; `ongoing` is the number of handlers running now. */
+export interface WorkerStats {
+  completed: number;
+  failed: number;
+  retried: number;
+  deadLettered: number;
+  ongoing: number;
+}
+
+export class Worker<State extends WorkerState = WorkerState> {
+  readonly settings: ResolvedWorkerSettings<State>;
+  /** Shared with every job as `ctx.state`; `onStartup` fills it. */
+  readonly state: State = {} as State;
+  private readonly log: RuntimeLog;
+  private readonly jobs = new Map<string, RegisteredJob>();
+  private readonly queues: string[];
+  private readonly semaphore: Semaphore;
+  private readonly deliveries = new Set<Delivery>();
+  private readonly consumers: Array<{ queue: string; channel: ManagedChannel<Channel>; tag: string | undefined }> = [];
+  /** `jobId:jobTry` of retries this worker published → due time; burst mode waits for them. */
+  private readonly pendingRetries = new Map<string, number>();
+  private readonly counters = { completed: 0, failed: 0, retried: 0, deadLettered: 0 };
+  private connection: BrokerConnection | undefined;
+  private publisher: ConfirmPublisher | undefined;
+  private running: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private stopRequested = false;
+  private abortWaitNow: (() => void) | undefined;
+  private stopped!: () => void;
+  private readonly whenStopped = new Promise<void>((resolve) => (this.stopped = resolve));
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
+
+  /** Validates the settings at once; throws InvalidSettings listing every bad field. */
+  constructor(settings: WorkerSettings<State>) {
+    this.settings = resolveWorkerSettings(settings);
+    this.log = new RuntimeLog(this.settings.logger, this.settings.locale);
+    for (const [name, entry] of Object.entries(this.settings.handlers)) {
+      const registration = typeof entry === 'function' ? { handler: entry } : entry;
+      const args = registration.args;
+      this.jobs.set(name, {
+        name,
+        handler: registration.handler as JobHandler<unknown, unknown, WorkerState>,
+        args,
+        argKeys: args instanceof z.ZodObject ? Object.keys(args.shape) : undefined,
+        result: registration.result,
+        queue: registration.queue ?? this.settings.queueName,
+        maxRetries: registration.maxRetries ?? this.settings.maxRetries,
+        timeout: registration.timeout ?? this.settings.jobTimeout,
+      });
+    }
+    this.queues = [...new Set([...this.jobs.values()].map((job) => job.queue))].sort();
+    this.semaphore = new Semaphore(this.settings.maxConcurrentJobs);
+  }
+
+  get stats(): WorkerStats {
+    return { ...this.counters, ongoing: this.semaphore.inUse };
+  }
+
+  /** Queues this worker consumes. */
+  get queueNames(): readonly string[] {
+    return this.queues;
+  }
+
+  /**
+   * Connects, runs `onStartup`, and consumes until stopped (`close()`, a signal, or burst mode
+   * draining its queues). Resolves once fully stopped; rejects if startup fails.
+   */
+  run(): Promise<void> {
+    this.starting ??= this.start();
+    this.running ??= this.starting.then(
+      () => this.whenStopped,
+      async (err: unknown) => {
+        await this.teardown();
+        throw err;
+      },
+    );
+    return this.running;
+  }
+
+  /** Stops gracefully (see `gracefulShutdownTimeout`); idempotent: later calls share the first one's promise. */
+  close(): Promise<void> {
+    this.stopping ??= this.shutdown('close');
+    return this.stopping;
+  }
+
+  private async start(): Promise<void> {
+    const settings = this.settings;
+    this.connection = await BrokerConnection.open({
+      url: settings.url,
+      connectionTimeout: settings.connectionTimeout,
+      heartbeat: settings.heartbeat,
+      connectionName: `rabbitmq-arq worker ${settings.workerName}`,
+      log: this.log,
+    });
+    const connection = this.connection;
+    this.publisher = new ConfirmPublisher(connection.confirmChannel('outcomes'));
+    const topology = new QueueTopology(connection.channel('declare'), settings.queueType, settings.delayPrefix);
+    const deadline = Date.now() + settings.connectionTimeout;
+    for (const queue of this.queues) await topology.ensureJobQueue(queue, deadline);
+
+    try {
+      await settings.onStartup?.(this.state);
+    } catch (err) {
+      this.log.error('worker.startup_failed', { error: oneLine(err) });
+      throw new Error(`onStartup failed, worker not started: ${oneLine(err)}`, { cause: err });
+    }
+    if (this.stopRequested) return;
+
+    for (const queue of this.queues) {
+      const consumer: (typeof this.consumers)[number] = { queue, channel: undefined as unknown as ManagedChannel<Channel>, tag: undefined };
+      consumer.channel = connection.channel(`consume ${queue}`, async (channel) => {
+        // Per-consumer prefetch: quorum queues have no global QoS.
+        await channel.prefetch(settings.prefetchCount);
+        const reply = await channel.consume(queue, (message) => this.onDelivery(channel, queue, message), { noAck: false });
+        consumer.tag = reply.consumerTag;
+      });
+      this.consumers.push(consumer);
+    }
+    await Promise.all(this.consumers.map((consumer) => consumer.channel.get(deadline)));
+
+    if (settings.handleSignals) this.installSignalHandlers();
+    if (settings.statsInterval > 0) this.timers.push(setInterval(() => this.logStats(), settings.statsInterval).unref());
+    if (settings.burst) this.watchBurst(settings.burst);
+    this.log.info('worker.started', {
+      worker: settings.workerName,
+      queues: this.queues.join(', '),
+      concurrency: settings.maxConcurrentJobs,
+      jobs: [...this.jobs.keys()].sort().join(', '),
+    });
+  }
+
+  private onDelivery(channel: Channel, queue: string, message: ConsumeMessage | null): void {
+    if (message === null) {
+      // The broker cancelled our consumer (queue deleted); re-opening the channel consumes again.
+      void channel.close().catch(() => undefined);
+      return;
+    }
+    const delivery: Delivery = { channel, message, queue, settled: false, started: false, controller: undefined };
+    this.deliveries.add(delivery);
+    this.handle(delivery)
+      .catch((err: unknown) => {
+        // Only a bug gets here; the delivery goes back to the queue rather than being lost.
+        this.log.error('job.outcome_unpublished', { jobId: message.properties.messageId, error: oneLine(err) });
+        this.nack(delivery);
+      })
+      .finally(() => this.deliveries.delete(delivery));
+  }
+
+  private async handle(delivery: Delivery): Promise<void> {
+    const { message, queue } = delivery;
+    const headers = message.properties.headers;
+    const decoded = decodeJobMessage(message.content, headers);
+    if (!decoded.ok) return this.deadLetter(delivery, decoded.error, 'invalid', decoded.partial);
+    const job = decoded.job;
+    if (decoded.assignedJobId) this.log.warn('job.assigned_id', { queue, jobId: job.jobId });
+    this.pendingRetries.delete(`${job.jobId}:${job.jobTry}`);
+
+    const registered = this.jobs.get(job.functionName);
+    if (!registered) return this.deadLetter(delivery, new UnknownJob(job.functionName), 'unknown_job', job);
+    const now = Date.now();
+    if (job.expires && now >= job.expires.getTime()) {
+      return this.deadLetter(delivery, new JobExpired(`job expired at ${job.expires.toISOString()} before it could run`), 'expired', job);
+    }
+    if (job.deferUntil && job.deferUntil.getTime() > now) {
+      const early = job.deferUntil.getTime() - now;
+      // Never early: a long remainder goes back through the ladder, a short one is waited out here.
+      if (early >= DELAY_UNIT_MS) return this.deferAgain(delivery, job, early);
+      await sleep(early);
+    }
+
+    const merged = mergePositionalArgs(job.args, job.kwargs, registered.argKeys);
+    if (!merged.ok) return this.deadLetter(delivery, new InvalidJobArgs(job.functionName, [], merged.reason), 'invalid', job);
+    let args: unknown = merged.value;
+    if (registered.args) {
+      const parsed = registered.args.safeParse(merged.value);
+      if (!parsed.success) return this.deadLetter(delivery, new InvalidJobArgs(job.functionName, parsed.error.issues), 'invalid', job);
+      args = parsed.data;
+    }
+
+    const release = await this.semaphore.acquire();
+    if (delivery.settled || this.stopRequested) {
+      release();
+      this.requeue(delivery, job.jobId, 'shutdown');
+      return;
+    }
+    delivery.started = true;
+    await this.runAttempt(delivery, job, registered, args, release);
+  }
+
+  private async runAttempt(delivery: Delivery, job: JobEnvelope, registered: RegisteredJob, args: unknown, release: () => void): Promise<void> {
+    const controller = new AbortController();
+    delivery.controller = controller;
+    const ctx: JobContext<State> = {
+      jobId: job.jobId,
+      jobTry: job.jobTry,
+      functionName: job.functionName,
+      queueName: delivery.queue,
+      enqueueTime: job.enqueueTime,
+      redelivered: delivery.message.fields.redelivered,
+      signal: controller.signal,
+      logger: withFields(this.settings.logger, { jobId: job.jobId, functionName: job.functionName }),
+      state: this.state,
+    };
+    await this.runHook('onJobStart', () => this.settings.onJobStart?.(ctx));
+    this.log.debug('job.start', { jobId: job.jobId, functionName: job.functionName, jobTry: job.jobTry });
+
+    const startedAt = Date.now();
+    const attempt = Promise.resolve().then(() => registered.handler(ctx as JobContext, args));
+    // The slot is held until the handler settles, even past its timeout: a handler that ignores
+    // its signal still uses a core or a connection, and must not be joined by another.
+    void attempt.then(release, release);
+    const timer = setTimeout(() => controller.abort(new JobTimeout(registered.timeout)), registered.timeout);
+    const aborted = new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
+    let settled: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
+    await Promise.race([
+      attempt.then(
+        (value) => (settled ??= { ok: true, value }),
+        (error: unknown) => (settled ??= { ok: false, error }),
+      ),
+      aborted.then(() => (settled ??= { ok: false, error: controller.signal.reason })),
+    ]);
+    clearTimeout(timer);
+    const outcome = settled as { ok: true; value: unknown } | { ok: false; error: unknown };
+    if (controller.signal.aborted && !('value' in outcome && outcome.ok)) {
+      void attempt.then(
+        () => this.log.debug('job.late_result', { jobId: job.jobId }),
+        () => undefined,
+      );
+    }
+
+    let end: JobOutcome;
+    if (controller.signal.aborted && controller.signal.reason instanceof WorkerShutdown) {
+      this.requeue(delivery, job.jobId, 'shutdown');
+      end = { status: 'requeued', reason: 'shutdown' };
+    } else if (outcome.ok) {
+      end = await this.complete(delivery, job, registered, outcome.value, Date.now() - startedAt);
+    } else {
+      end = await this.fail(delivery, job, registered, outcome.error);
+    }
+    await this.runHook('onJobEnd', () => this.settings.onJobEnd?.(ctx, end));
+  }
+
+  private async complete(delivery: Delivery, job: JobEnvelope, registered: RegisteredJob, value: unknown, ms: number): Promise<JobOutcome> {
+    if (registered.result) {
+      const checked = registered.result.safeParse(value);
+      if (!checked.success) {
+        const error = new InvalidJobResult(job.functionName, checked.error.issues);
+        this.counters.failed += 1;
+        await this.deadLetter(delivery, error, 'non_retriable', job);
+        return { status: 'dead', error, category: 'non_retriable' };
+      }
+    }
+    this.ack(delivery);
+    this.counters.completed += 1;
+    this.log.debug('job.complete', { jobId: job.jobId, functionName: job.functionName, ms });
+    return { status: 'complete', result: value };
+  }
+
+  private async fail(delivery: Delivery, job: JobEnvelope, registered: RegisteredJob, error: unknown): Promise<JobOutcome> {
+    this.counters.failed += 1;
+    const code = errorCode(error);
+    const category: DeadLetterCategory | undefined =
+      code === 'NON_RETRYABLE' || code === 'INVALID_JOB_RESULT' ? 'non_retriable' : code === 'JOB_ABORTED' ? 'aborted' : undefined;
+    if (category) {
+      await this.deadLetter(delivery, error, category, job);
+      return { status: 'dead', error, category };
+    }
+    if (!hasAttemptsLeft(job.jobTry, registered.maxRetries)) {
+      await this.deadLetter(delivery, error, 'retriable', job);
+      return { status: 'dead', error, category: 'retriable' };
+    }
+    const requested = code === 'RETRY' ? (error as { defer?: number }).defer : undefined;
+    const delay = requested ?? backoffDelay(job.jobTry, this.settings);
+    if (job.expires && Date.now() + delay >= job.expires.getTime()) {
+      const expired = new JobExpired(`the next attempt would run after the job expires at ${job.expires.toISOString()}`, { cause: error });
+      await this.deadLetter(delivery, expired, 'expired', job);
+      return { status: 'dead', error: expired, category: 'expired' };
+    }
+    await this.publishRetry(delivery, job, delay, error);
+    return { status: 'retry', error, delay };
+  }
+
+  private async publishRetry(delivery: Delivery, job: JobEnvelope, delay: number, error: unknown): Promise<void> {
+    const due = delay > 0 ? new Date(Date.now() + delay) : null;
+    const next: JobEnvelope = { ...job, queueName: delivery.queue, jobTry: job.jobTry + 1, deferUntil: due };
+    const route = delay >= DELAY_UNIT_MS ? routeDelay(this.settings.delayPrefix, delivery.queue, delay) : { exchange: '', routingKey: delivery.queue };
+    const options = jobPublishOptions(next, carriedHeaders(delivery.message.properties.headers)) as OutgoingMessage['options'];
+    if (!(await this.publishOutcome(delivery, job.jobId, { exchange: route.exchange, routingKey: route.routingKey, body: encodeJobBody(next), options }))) return;
+    this.pendingRetries.set(`${job.jobId}:${next.jobTry}`, due ? due.getTime() : Date.now());
+    this.counters.retried += 1;
+    this.log.info('job.retry', { jobId: job.jobId, functionName: job.functionName, jobTry: job.jobTry, delay, error: oneLine(error) });
+  }
+
+  /** Sends an early delivery back through the delay ladder, unchanged. */
+  private async deferAgain(delivery: Delivery, job: JobEnvelope, remaining: number): Promise<void> {
+    const route = routeDelay(this.settings.delayPrefix, delivery.queue, remaining);
+    const properties = delivery.message.properties;
+    const options = { ...copyProperties(properties, job.jobId), headers: carriedHeaders(properties.headers) };
+    if (properties.headers?.['x-retry-count'] !== undefined) options.headers['x-retry-count'] = properties.headers['x-retry-count'];
+    if (properties.headers?.['x-arq-version'] !== undefined) options.headers['x-arq-version'] = properties.headers['x-arq-version'];
+    if (await this.publishOutcome(delivery, job.jobId, { exchange: route.exchange, routingKey: route.routingKey, body: delivery.message.content, options })) {
+      this.log.debug('job.deferred', { jobId: job.jobId, early: remaining });
+    }
+  }
+
+  private async deadLetter(delivery: Delivery, error: unknown, category: DeadLetterCategory, job: Partial<JobEnvelope>): Promise<void> {
+    const { message, queue } = delivery;
+    const headers = deadLetterHeaders(message.properties.headers, { error, category, jobId: job.jobId, jobTry: job.jobTry, failedAt: new Date() });
+    const dlq = deadLetterQueueName(queue);
+    const options = { ...copyProperties(message.properties, job.jobId), headers };
+    if (!(await this.publishOutcome(delivery, job.jobId, { exchange: '', routingKey: dlq, body: message.content, options }))) return;
+    this.counters.deadLettered += 1;
+    this.log.warn('job.dead_lettered', { jobId: job.jobId ?? '?', functionName: job.functionName ?? '?', dlq, category, error: oneLine(error) });
+  }
+
+  /** Publishes the message that replaces the delivery, then acks it; on failure the delivery is requeued. */
+  private async publishOutcome(delivery: Delivery, jobId: string | undefined, outgoing: OutgoingMessage): Promise<boolean> {
+    try {
+      await (this.publisher as ConfirmPublisher).publish(outgoing, Date.now() + this.settings.connectionTimeout);
+    } catch (err) {
+      this.log.error('job.outcome_unpublished', { jobId: jobId ?? '?', error: oneLine(err) });
+      this.nack(delivery);
+      return false;
+    }
+    this.ack(delivery);
+    return true;
+  }
+
+  private ack(delivery: Delivery): void {
+    if (delivery.settled) return;
+    delivery.settled = true;
+    try {
+      delivery.channel.ack(delivery.message);
+    } catch {
+      // The channel closed since: the broker redelivers the message, which is what at-least-once means.
+    }
+  }
+
+  private nack(delivery: Delivery): void {
+    if (delivery.settled) return;
+    delivery.settled = true;
+    try {
+      delivery.channel.nack(delivery.message, false, true);
+    } catch {
+      // As in ack(): a closed channel returns the message to the queue by itself.
+    }
+  }
+
+  private requeue(delivery: Delivery, jobId: string, reason: string): void {
+    if (delivery.settled) return;
+    this.nack(delivery);
+    this.log.debug('job.requeued', { jobId, reason });
+  }
+
+  private async runHook(hook: 'onJobStart' | 'onJobEnd', call: () => unknown): Promise<void> {
+    try {
+      await call();
+    } catch (err) {
+      this.log.error('worker.hook_failed', { hook, error: oneLine(err) });
+    }
+  }
+
+  private logStats(): void {
+    const stats = this.stats;
+    this.log.info('worker.stats', { ...stats });
+  }
+
+  private watchBurst(burst: NonNullable<ResolvedWorkerSettings['burst']>): void {
+    const startedAt = Date.now();
+    let checking = false;
+    const check = async (): Promise<void> => {
+      if (checking || this.stopRequested) return;
+      checking = true;
+      try {
+        if (Date.now() - startedAt >= burst.timeout) {
+          this.log.info('worker.burst_done', { reason: `timeout of ${burst.timeout} ms reached` });
+          void this.shutdown('burst timeout', burst.waitForTasks);
+          return;
+        }
+        if (this.deliveries.size > 0) return;
+        const now = Date.now();
+        for (const [key, due] of this.pendingRetries) if (now > due + BURST_RETRY_SLACK_MS) this.pendingRetries.delete(key);
+        if (this.pendingRetries.size > 0) return;
+        if (!(await this.queuesEmpty())) return;
+        if (this.deliveries.size > 0 || this.pendingRetries.size > 0) return;
+        this.log.info('worker.burst_done', { reason: 'queues drained' });
+        void this.shutdown('burst', burst.waitForTasks);
+      } catch {
+        // A failed check (broker away) is simply tried again at the next interval.
+      } finally {
+        checking = false;
+      }
+    };
+    this.timers.push(setInterval(() => void check(), burst.checkInterval));
+    void check();
+  }
+
+  /** Ready counts by passive declare on a throwaway channel (AMQP cannot see unacked messages). */
+  private async queuesEmpty(): Promise<boolean> {
+    const channel = await (this.connection as BrokerConnection).scratchChannel(Date.now() + this.settings.connectionTimeout);
+    try {
+      for (const queue of this.queues) {
+        const { messageCount } = await channel.checkQueue(queue);
+        if (messageCount > 0) return false;
+      }
+      return true;
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+  }
+
+  private installSignalHandlers(): void {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const handler = (): void => {
+        if (!this.stopping) {
+          this.stopping = this.shutdown(signal);
+        } else {
+          this.log.warn('worker.signal_again', { signal });
+          this.abortWaitNow?.();
+        }
+      };
+      process.on(signal, handler);
+      this.signalHandlers.push([signal, handler]);
+    }
+  }
+
+  private shutdown(reason: string, waitForTasks = true): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopRequested = true;
+      // Startup finishes first (it checks stopRequested before consuming), so nothing starts after this.
+      await this.starting?.catch(() => undefined);
+      for (const timer of this.timers) clearInterval(timer);
+      // 1. Stop consuming; acks still need the channels, so they stay open.
+      await Promise.all(
+        this.consumers.map(async ({ channel, tag }) => {
+          const live = channel.peek();
+          if (live && tag) await live.cancel(tag).catch(() => undefined);
+        }),
+      );
+      // 2. Prefetched deliveries that never started go back at once, using no attempt.
+      for (const delivery of this.deliveries) if (!delivery.started) this.requeue(delivery, String(delivery.message.properties.messageId ?? '?'), 'shutdown');
+      // 3. Running jobs get the grace period, then their signal fires and they are requeued.
+      const running = [...this.deliveries].filter((delivery) => delivery.started && !delivery.settled).length;
+      this.log.info('worker.stopping', { reason, timeout: waitForTasks ? this.settings.gracefulShutdownTimeout : 0, running });
+      if (waitForTasks) await this.waitForDeliveries(this.settings.gracefulShutdownTimeout);
+      for (const delivery of this.deliveries) delivery.controller?.abort(new WorkerShutdown('worker shut down before the job finished; requeued'));
+      await this.waitForDeliveries(this.settings.connectionTimeout);
+      await this.runHookOnShutdown();
+      await this.teardown();
+      const { completed, failed, retried, deadLettered } = this.counters;
+      this.log.info('worker.stopped', { completed, failed, retried, deadLettered });
+      this.stopped();
+    })();
+    return this.stopping;
+  }
+
+  private async runHookOnShutdown(): Promise<void> {
+    try {
+      await this.settings.onShutdown?.(this.state);
+    } catch (err) {
+      this.log.error('worker.hook_failed', { hook: 'onShutdown', error: oneLine(err) });
+    }
+  }
+
+  private waitForDeliveries(timeout: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const deadline = Date.now() + timeout;
+      const poll = setInterval(() => {
+        if (this.deliveries.size === 0 || Date.now() >= deadline) finish();
+      }, 20);
+      const finish = (): void => {
+        clearInterval(poll);
+        this.abortWaitNow = undefined;
+        resolve();
+      };
+      this.abortWaitNow = finish;
+      if (this.deliveries.size === 0) finish();
+    });
+  }
+
+  private async teardown(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
+    this.signalHandlers.length = 0;
+    await this.connection?.close();
+  }
+}
+
+function copyProperties(properties: ConsumeMessage['properties'], jobId: string | undefined): Options.Publish & { messageId: string } {
+  const copy: Options.Publish & { messageId: string } = {
+    deliveryMode: 2,
+    messageId: typeof properties.messageId === 'string' && properties.messageId !== '' ? properties.messageId : (jobId ?? newJobId()),
+  };
+  if (properties.contentType) copy.contentType = properties.contentType;
+  if (properties.contentEncoding) copy.contentEncoding = properties.contentEncoding;
+  if (properties.timestamp !== undefined) copy.timestamp = properties.timestamp;
+  if (properties.type) copy.type = properties.type;
+  if (properties.correlationId) copy.correlationId = properties.correlationId;
+  return copy;
+}
+
+function withFields(logger: Logger, fields: LogFields): Logger {
+  return {
+    debug: (message, extra) => logger.debug(message, { ...fields, ...extra }),
+    info: (message, extra) => logger.info(message, { ...fields, ...extra }),
+    warn: (message, extra) => logger.warn(message, { ...fields, ...extra }),
+    error: (message, extra) => logger.error(message, { ...fields, ...extra }),
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
