@@ -6,6 +6,10 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+  {
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -19,8 +23,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/generator/**', '**/cli/**', '**/templates/**'], message: 'runtime/ must not import build-time code.' },
-            { group: ['ts-morph', 'handlebars', 'clipanion', 'tsx', 'tsx/*'], message: 'runtime/ must stay free of build-time dependencies.' },
+            {
+              group: ['**/generator/**', '**/cli/**', '**/templates/**'],
+              message: 'runtime/ must not import build-time code.',
+            },
+            {
+              group: ['ts-morph', 'handlebars', 'clipanion', 'tsx', 'tsx/*'],
+              message: 'runtime/ must stay free of build-time dependencies.',
+            },
           ],
         },
       ],

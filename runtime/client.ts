@@ -60,13 +60,17 @@ export class RabbitMQClient {
         url: this.settings.url,
         connectionTimeout: this.settings.connectionTimeout,
         heartbeat: this.settings.heartbeat,
-        connectionName: `rabbitmq-arq client ${process.pid}`,
+        connectionName: this.settings.connectionName ?? `rabbitmq-arq client ${process.pid}`,
         log: this.log,
       });
       const publishChannel: ManagedChannel<ConfirmChannel> = connection.confirmChannel('publish');
       this.connection = connection;
       this.publisher = new ConfirmPublisher(publishChannel);
-      this.topology = new QueueTopology(connection.channel('declare'), this.settings.queueType, this.settings.delayPrefix);
+      this.topology = new QueueTopology(
+        connection.channel('declare'),
+        this.settings.queueType,
+        this.settings.delayPrefix,
+      );
     })();
     this.connecting.catch(() => (this.connecting = undefined));
     return this.connecting;
@@ -86,7 +90,12 @@ export class RabbitMQClient {
    * arguments are parsed by that schema (defaults filled, unknown keys stripped) and encoded for the
    * wire; a failure throws InvalidJobArgs and publishes nothing.
    */
-  async enqueueJob<R = unknown>(name: string, args: Record<string, unknown> = {}, options: EnqueueOptions = {}, definition: JobSpec = {}): Promise<Job<R>> {
+  async enqueueJob<R = unknown>(
+    name: string,
+    args: Record<string, unknown> = {},
+    options: EnqueueOptions = {},
+    definition: JobSpec = {},
+  ): Promise<Job<R>> {
     const [job] = await this.enqueueJobs([{ name, args, options, definition }]);
     return job as Job<R>;
   }
@@ -103,7 +112,9 @@ export class RabbitMQClient {
     const deadline = Date.now() + this.settings.connectionTimeout;
     const topology = this.topology as QueueTopology;
     const publisher = this.publisher as ConfirmPublisher;
-    await Promise.all([...new Set(prepared.map((p) => p.job.queueName))].map((queue) => topology.ensureJobQueue(queue, deadline)));
+    await Promise.all(
+      [...new Set(prepared.map((p) => p.job.queueName))].map((queue) => topology.ensureJobQueue(queue, deadline)),
+    );
     const results = await Promise.allSettled(prepared.map((p) => publisher.publish(p.message, deadline)));
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw failure.reason;
@@ -115,7 +126,8 @@ export class RabbitMQClient {
     const { name, options = {}, definition = {} } = request;
     const queueName = options.queueName ?? definition.queue ?? this.settings.defaultQueue;
     const queueCheck = queueNameSchema.safeParse(queueName);
-    if (!queueCheck.success) throw new InvalidSettings(`queue name "${queueName}" ${queueCheck.error.issues[0]?.message ?? 'is invalid'}`);
+    if (!queueCheck.success)
+      throw new InvalidSettings(`queue name "${queueName}" ${queueCheck.error.issues[0]?.message ?? 'is invalid'}`);
 
     const kwargs = definition.args ? encodeArgs(name, definition.args, request.args ?? {}) : (request.args ?? {});
     const { deferUntil, expires } = schedule(options, now);
@@ -133,9 +145,13 @@ export class RabbitMQClient {
     };
     const body = encodeJobBody(envelope);
     if (body.length > this.settings.maxMessageBytes) {
-      throw new MessageTooLarge(`job "${name}" encodes to ${body.length} bytes, over maxMessageBytes (${this.settings.maxMessageBytes}); pass a reference (an id, a URL) instead of the data`);
+      throw new MessageTooLarge(
+        `job "${name}" encodes to ${body.length} bytes, over maxMessageBytes (${this.settings.maxMessageBytes}); pass a reference (an id, a URL) instead of the data`,
+      );
     }
-    const route = deferUntil ? routeDelay(this.settings.delayPrefix, queueName, deferUntil.getTime() - now.getTime()) : undefined;
+    const route = deferUntil
+      ? routeDelay(this.settings.delayPrefix, queueName, deferUntil.getTime() - now.getTime())
+      : undefined;
     return {
       job: new Job(envelope.jobId, name, queueName, now, deferUntil),
       message: {
@@ -160,21 +176,37 @@ export function encodeArgs(name: string, schema: z.ZodType, args: unknown): Reco
 }
 
 function schedule(options: EnqueueOptions, now: Date): { deferUntil: Date | null; expires: Date | null } {
-  if (options.deferBy !== undefined && options.deferUntil !== undefined) throw new InvalidSchedule('give deferBy or deferUntil, not both');
-  if (options.deferBy !== undefined && !(Number.isFinite(options.deferBy) && options.deferBy >= 0)) throw new InvalidSchedule(`deferBy must be a number of milliseconds >= 0, got ${options.deferBy}`);
-  if (options.deferUntil !== undefined && !(options.deferUntil instanceof Date && !Number.isNaN(options.deferUntil.getTime()))) throw new InvalidSchedule('deferUntil must be a valid Date');
-  let deferUntil = options.deferBy !== undefined ? new Date(now.getTime() + options.deferBy) : (options.deferUntil ?? null);
+  if (options.deferBy !== undefined && options.deferUntil !== undefined)
+    throw new InvalidSchedule('give deferBy or deferUntil, not both');
+  if (options.deferBy !== undefined && !(Number.isFinite(options.deferBy) && options.deferBy >= 0))
+    throw new InvalidSchedule(`deferBy must be a number of milliseconds >= 0, got ${options.deferBy}`);
+  if (
+    options.deferUntil !== undefined &&
+    !(options.deferUntil instanceof Date && !Number.isNaN(options.deferUntil.getTime()))
+  )
+    throw new InvalidSchedule('deferUntil must be a valid Date');
+  let deferUntil =
+    options.deferBy !== undefined ? new Date(now.getTime() + options.deferBy) : (options.deferUntil ?? null);
   if (deferUntil && deferUntil.getTime() <= now.getTime()) deferUntil = null;
   if (deferUntil && deferUntil.getTime() - now.getTime() > MAX_DELAY_MS) {
-    throw new InvalidSchedule(`a job can be deferred by at most ${MAX_DELAY_MS} ms (about ${Math.floor(MAX_DELAY_MS / 86_400_000)} days); got ${deferUntil.getTime() - now.getTime()} ms`);
+    throw new InvalidSchedule(
+      `a job can be deferred by at most ${MAX_DELAY_MS} ms (about ${Math.floor(MAX_DELAY_MS / 86_400_000)} days); got ${deferUntil.getTime() - now.getTime()} ms`,
+    );
   }
   let expires: Date | null = null;
   if (options.expires !== undefined) {
     expires = typeof options.expires === 'number' ? new Date(now.getTime() + options.expires) : options.expires;
-    if (!(expires instanceof Date) || Number.isNaN(expires.getTime()) || (typeof options.expires === 'number' && !(options.expires > 0))) {
+    if (
+      !(expires instanceof Date) ||
+      Number.isNaN(expires.getTime()) ||
+      (typeof options.expires === 'number' && !(options.expires > 0))
+    ) {
       throw new InvalidSchedule('expires must be a number of milliseconds > 0 or a valid Date');
     }
-    if (deferUntil && deferUntil.getTime() > expires.getTime()) throw new InvalidSchedule(`the job is deferred until ${deferUntil.toISOString()}, after it expires at ${expires.toISOString()}`);
+    if (deferUntil && deferUntil.getTime() > expires.getTime())
+      throw new InvalidSchedule(
+        `the job is deferred until ${deferUntil.toISOString()}, after it expires at ${expires.toISOString()}`,
+      );
   }
   return { deferUntil, expires };
 }

@@ -56,21 +56,34 @@ export class ConfirmPublisher {
         resolveConfirm = resolve;
         rejectConfirm = reject;
       });
-      accepted = channel.publish(message.exchange, message.routingKey, message.body, { ...message.options, mandatory: true }, (err: unknown) => {
-        const id = message.options.messageId;
-        const returned = returns.get(id) ?? 0;
-        if (returned > 0) {
-          if (returned === 1) returns.delete(id);
-          else returns.set(id, returned - 1);
-          rejectConfirm(new PublishReturned(`no queue is bound to receive ${describe(message)}; the broker returned it`));
-        } else if (!err) {
-          resolveConfirm();
-        } else if (err instanceof Error && err.message === 'message nacked') {
-          rejectConfirm(new PublishNacked(`the broker refused ${describe(message)}`));
-        } else {
-          rejectConfirm(new EnqueueUnconfirmed(`connection lost before the broker confirmed ${describe(message)}; it may or may not be queued (${oneLine(err)})`, { cause: err }));
-        }
-      });
+      accepted = channel.publish(
+        message.exchange,
+        message.routingKey,
+        message.body,
+        { ...message.options, mandatory: true },
+        (err: unknown) => {
+          const id = message.options.messageId;
+          const returned = returns.get(id) ?? 0;
+          if (returned > 0) {
+            if (returned === 1) returns.delete(id);
+            else returns.set(id, returned - 1);
+            rejectConfirm(
+              new PublishReturned(`no queue is bound to receive ${describe(message)}; the broker returned it`),
+            );
+          } else if (!err) {
+            resolveConfirm();
+          } else if (err instanceof Error && err.message === 'message nacked') {
+            rejectConfirm(new PublishNacked(`the broker refused ${describe(message)}`));
+          } else {
+            rejectConfirm(
+              new EnqueueUnconfirmed(
+                `connection lost before the broker confirmed ${describe(message)}; it may or may not be queued (${oneLine(err)})`,
+                { cause: err },
+              ),
+            );
+          }
+        },
+      );
     } catch {
       return undefined;
     }

@@ -35,7 +35,8 @@ export function isConfigurationError(err: unknown): boolean {
 function withHeartbeat(url: string, heartbeatMs: number): string {
   try {
     const parsed = new URL(url);
-    if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(Math.ceil(heartbeatMs / 1000)));
+    if (!parsed.searchParams.has('heartbeat'))
+      parsed.searchParams.set('heartbeat', String(Math.ceil(heartbeatMs / 1000)));
     return parsed.toString();
   } catch {
     return url;
@@ -82,7 +83,10 @@ export class BrokerConnection {
       await model.close().catch(() => {});
       const reason = oneLine(err);
       if (fatal) throw new BrokerConfigurationError(`cannot connect to ${displayUrl}: ${reason}`, { cause: err });
-      throw new ConnectionUnavailable(`cannot connect to ${displayUrl} within ${options.connectionTimeout} ms: ${reason}`, { cause: err });
+      throw new ConnectionUnavailable(
+        `cannot connect to ${displayUrl} within ${options.connectionTimeout} ms: ${reason}`,
+        { cause: err },
+      );
     } finally {
       clearTimeout(timer);
       model.off('connect-failed', onFailure);
@@ -98,9 +102,13 @@ export class BrokerConnection {
     this.model.on('disconnect', (err: Error) => {
       if (!this.closing) log.warn('connection.lost', { url: this.displayUrl, reason: oneLine(err) });
     });
-    this.model.on('reconnect-scheduled', ({ attempt, delay, error }: { attempt: number; delay: number; error: Error }) => {
-      if (!this.closing) log.warn('connection.retrying', { url: this.displayUrl, attempt, delay, reason: oneLine(error) });
-    });
+    this.model.on(
+      'reconnect-scheduled',
+      ({ attempt, delay, error }: { attempt: number; delay: number; error: Error }) => {
+        if (!this.closing)
+          log.warn('connection.retrying', { url: this.displayUrl, attempt, delay, reason: oneLine(error) });
+      },
+    );
     this.model.on('connect', () => {
       if (!this.closing) log.info('connection.recovered', { url: this.displayUrl });
     });
@@ -133,7 +141,11 @@ export class BrokerConnection {
 
   /** A short-lived plain channel for one-off checks (a passive declare that may close it). */
   async scratchChannel(deadline: number): Promise<Channel> {
-    return withDeadline(this.model.createChannel(), deadline, () => new ConnectionUnavailable(`broker at ${this.displayUrl} unavailable`)).then((ch) => {
+    return withDeadline(
+      this.model.createChannel(),
+      deadline,
+      () => new ConnectionUnavailable(`broker at ${this.displayUrl} unavailable`),
+    ).then((ch) => {
       ch.on('error', () => {});
       return ch;
     });
@@ -208,7 +220,11 @@ export class ManagedChannel<C extends Channel> extends EventEmitter<ChannelEvent
       const timer = setTimeout(
         () => {
           cleanup();
-          reject(new ConnectionUnavailable(`broker at ${this.connection.displayUrl} unavailable: no channel within the deadline`));
+          reject(
+            new ConnectionUnavailable(
+              `broker at ${this.connection.displayUrl} unavailable: no channel within the deadline`,
+            ),
+          );
         },
         Math.max(0, deadline - Date.now()),
       );
@@ -222,7 +238,11 @@ export class ManagedChannel<C extends Channel> extends EventEmitter<ChannelEvent
     while (!this.stopped && !this.fatal) {
       let channel: C | undefined;
       try {
-        channel = (this.confirm ? await this.connection.model.createConfirmChannel() : await this.connection.model.createChannel()) as C;
+        channel = (
+          this.confirm
+            ? await this.connection.model.createConfirmChannel()
+            : await this.connection.model.createChannel()
+        ) as C;
         // Without a listener an 'error' event would crash the process; 'close' follows it and is handled below.
         channel.on('error', () => {});
         const closed = new Promise<void>((resolve) => channel?.once('close', () => resolve()));
@@ -248,7 +268,8 @@ export class ManagedChannel<C extends Channel> extends EventEmitter<ChannelEvent
           await channel?.close().catch(() => {});
           return;
         }
-        if (err instanceof Closed || (err instanceof Error && /Connection closed/.test(err.message) && this.stopped)) return;
+        if (err instanceof Closed || (err instanceof Error && /Connection closed/.test(err.message) && this.stopped))
+          return;
         failures += 1;
         await channel?.close().catch(() => {});
         // A channel that fails to open again and again (broker overloaded, racing a reconnect) is retried gently.

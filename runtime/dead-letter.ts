@@ -6,7 +6,16 @@ import type { Headers } from './wire-format.js';
 /** Far below amqplib's 64 KiB header table, so a huge error can never make the dead-letter publish fail. */
 export const MAX_ERROR_MESSAGE_BYTES = 4096;
 
-const brokerHeaders = new Set(['x-death', 'x-delivery-count', 'x-first-death-exchange', 'x-first-death-queue', 'x-first-death-reason', 'x-last-death-exchange', 'x-last-death-queue', 'x-last-death-reason']);
+const brokerHeaders = new Set([
+  'x-death',
+  'x-delivery-count',
+  'x-first-death-exchange',
+  'x-first-death-queue',
+  'x-first-death-reason',
+  'x-last-death-exchange',
+  'x-last-death-queue',
+  'x-last-death-reason',
+]);
 
 export interface DeadLetterFacts {
   error: unknown;

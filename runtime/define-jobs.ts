@@ -11,7 +11,10 @@ export const isoDate = z.codec(z.union([z.iso.datetime({ offset: true }), z.date
 });
 
 /** One job of a `jobs.schema.ts`. */
-export interface JobDefinition<Args extends z.ZodObject = z.ZodObject, Result extends z.ZodType | undefined = z.ZodType | undefined> {
+export interface JobDefinition<
+  Args extends z.ZodObject = z.ZodObject,
+  Result extends z.ZodType | undefined = z.ZodType | undefined,
+> {
   /** One line on what the job does; copied into generated docs and JSON Schema titles. */
   description?: string;
   /** Schema of the job's arguments (travels as `kwargs`). */
@@ -34,7 +37,9 @@ export interface JobsDefinition<Jobs extends Record<string, JobDefinition> = Rec
 }
 
 /** Identity at run time; typed so inference keeps each job's argument and result schema. */
-export function defineJobs<const Jobs extends Record<string, JobDefinition>>(definition: JobsDefinition<Jobs>): JobsDefinition<Jobs> {
+export function defineJobs<const Jobs extends Record<string, JobDefinition>>(
+  definition: JobsDefinition<Jobs>,
+): JobsDefinition<Jobs> {
   return definition;
 }
 

@@ -55,7 +55,8 @@ export interface DelayRoute {
 /** Routing key of `units` for `queue`: one word per level, most significant first, then the queue name. */
 export function delayRoutingKey(units: number, queue: string): string {
   const bits: string[] = [];
-  for (let level = DELAY_LEVELS - 1; level >= 0; level -= 1) bits.push(Math.floor(units / 2 ** level) % 2 === 1 ? '1' : '0');
+  for (let level = DELAY_LEVELS - 1; level >= 0; level -= 1)
+    bits.push(Math.floor(units / 2 ** level) % 2 === 1 ? '1' : '0');
   return `${bits.join('.')}.${queue}`;
 }
 

@@ -21,7 +21,9 @@ export class Retry extends ArqError {
   readonly defer: number | undefined;
 
   constructor(options: { defer?: number; message?: string } = {}) {
-    super(options.message ?? (options.defer === undefined ? 'retry requested' : `retry requested in ${options.defer} ms`));
+    super(
+      options.message ?? (options.defer === undefined ? 'retry requested' : `retry requested in ${options.defer} ms`),
+    );
     if (options.defer !== undefined && (!Number.isFinite(options.defer) || options.defer < 0)) {
       throw new RangeError(`Retry defer must be a finite number of milliseconds >= 0, got ${options.defer}`);
     }
@@ -155,7 +157,9 @@ export class Closed extends ArqError {
 }
 
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`).join('; ');
+  return issues
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
 }
 
 /** `code` of any error, ours or not; lets callers branch without `instanceof`. */

@@ -24,7 +24,8 @@ export interface ConsoleLoggerOptions {
 export function createConsoleLogger(options: ConsoleLoggerOptions = {}): Logger {
   const stream = options.stream ?? process.stderr;
   const minimum = severity[options.level ?? 'info'];
-  const format = options.format === 'auto' || options.format === undefined ? (stream.isTTY ? 'pretty' : 'json') : options.format;
+  const format =
+    options.format === 'auto' || options.format === undefined ? (stream.isTTY ? 'pretty' : 'json') : options.format;
   const write = (level: Exclude<LogLevel, 'silent'>, message: string, fields?: LogFields): void => {
     if (severity[level] < minimum) return;
     const time = new Date().toISOString();
@@ -44,7 +45,8 @@ export function createConsoleLogger(options: ConsoleLoggerOptions = {}): Logger 
 }
 
 function jsonReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message, code: (value as { code?: unknown }).code };
+  if (value instanceof Error)
+    return { name: value.name, message: value.message, code: (value as { code?: unknown }).code };
   if (typeof value === 'bigint') return value.toString();
   return value;
 }

@@ -15,11 +15,15 @@ const en = {
   'channel.closed': (p) => `channel ${p.role} closed by the broker: ${p.reason}; reopening`,
   'channel.failed': (p) => `channel ${p.role} cannot be reopened: ${p.reason}`,
   'client.job_id_reused': (p) => `job id ${p.jobId} was given to more than one enqueue`,
-  'worker.started': (p) => `worker ${p.worker} started: queues ${p.queues}, ${p.concurrency} concurrent jobs, jobs ${p.jobs}`,
-  'worker.stopping': (p) => `worker stopping (${p.reason}): waiting up to ${p.timeout} ms for ${p.running} running job(s)`,
-  'worker.stopped': (p) => `worker stopped: ${p.completed} complete, ${p.failed} failed, ${p.retried} retried, ${p.deadLettered} dead-lettered`,
+  'worker.started': (p) =>
+    `worker ${p.worker} started: queues ${p.queues}, ${p.concurrency} concurrent jobs, jobs ${p.jobs}`,
+  'worker.stopping': (p) =>
+    `worker stopping (${p.reason}): waiting up to ${p.timeout} ms for ${p.running} running job(s)`,
+  'worker.stopped': (p) =>
+    `worker stopped: ${p.completed} complete, ${p.failed} failed, ${p.retried} retried, ${p.deadLettered} dead-lettered`,
   'worker.signal_again': (p) => `received ${p.signal} again: aborting running jobs now`,
-  'worker.stats': (p) => `◆ ${p.completed} jobs complete ◆ ${p.failed} failed ◆ ${p.retried} retried ◆ ${p.ongoing} ongoing ◆ ${p.deadLettered} dead-lettered`,
+  'worker.stats': (p) =>
+    `◆ ${p.completed} jobs complete ◆ ${p.failed} failed ◆ ${p.retried} retried ◆ ${p.ongoing} ongoing ◆ ${p.deadLettered} dead-lettered`,
   'worker.burst_done': (p) => `burst mode: ${p.reason}; exiting`,
   'worker.hook_failed': (p) => `hook ${p.hook} failed: ${p.error}`,
   'worker.startup_failed': (p) => `onStartup failed, worker not started: ${p.error}`,
@@ -31,7 +35,8 @@ const en = {
   'job.deferred': (p) => `job ${p.jobId} arrived ${p.early} ms before its due time; deferred again`,
   'job.late_result': (p) => `job ${p.jobId} settled after its timeout; its result is discarded`,
   'job.requeued': (p) => `job ${p.jobId} requeued: ${p.reason}`,
-  'job.outcome_unpublished': (p) => `outcome of job ${p.jobId} could not be published (${p.error}); message returned to the queue`,
+  'job.outcome_unpublished': (p) =>
+    `outcome of job ${p.jobId} could not be published (${p.error}); message returned to the queue`,
 } satisfies Catalogue;
 
 export type MessageKey = keyof typeof en;
@@ -46,16 +51,20 @@ const zhCN: Record<MessageKey, (p: Params) => string> = {
   'client.job_id_reused': (p) => `任务 ID ${p.jobId} 被多次提交`,
   'worker.started': (p) => `Worker ${p.worker} 已启动：队列 ${p.queues}，并发 ${p.concurrency} 个任务，任务 ${p.jobs}`,
   'worker.stopping': (p) => `Worker 正在停止（${p.reason}）：最多等待 ${p.timeout} 毫秒，${p.running} 个任务运行中`,
-  'worker.stopped': (p) => `Worker 已停止：${p.completed} 个完成，${p.failed} 个失败，${p.retried} 个重试，${p.deadLettered} 个进入死信队列`,
+  'worker.stopped': (p) =>
+    `Worker 已停止：${p.completed} 个完成，${p.failed} 个失败，${p.retried} 个重试，${p.deadLettered} 个进入死信队列`,
   'worker.signal_again': (p) => `再次收到 ${p.signal}：立即中止运行中的任务`,
-  'worker.stats': (p) => `◆ ${p.completed} 个任务完成 ◆ ${p.failed} 个失败 ◆ ${p.retried} 个重试 ◆ ${p.ongoing} 个待完成 ◆ ${p.deadLettered} 个死信`,
+  'worker.stats': (p) =>
+    `◆ ${p.completed} 个任务完成 ◆ ${p.failed} 个失败 ◆ ${p.retried} 个重试 ◆ ${p.ongoing} 个待完成 ◆ ${p.deadLettered} 个死信`,
   'worker.burst_done': (p) => `Burst 模式：${p.reason}；退出`,
   'worker.hook_failed': (p) => `钩子 ${p.hook} 执行失败：${p.error}`,
   'worker.startup_failed': (p) => `onStartup 执行失败，Worker 未启动：${p.error}`,
   'job.start': (p) => `任务 ${p.jobId} ${p.functionName} 第 ${p.jobTry} 次尝试开始`,
   'job.complete': (p) => `任务 ${p.jobId} ${p.functionName} 完成，用时 ${p.ms} 毫秒`,
-  'job.retry': (p) => `任务 ${p.jobId} ${p.functionName} 第 ${p.jobTry} 次尝试失败（${p.error}）；${p.delay} 毫秒后重试`,
-  'job.dead_lettered': (p) => `任务 ${p.jobId} ${p.functionName} 已转入死信队列 ${p.dlq}，类别 ${p.category}：${p.error}`,
+  'job.retry': (p) =>
+    `任务 ${p.jobId} ${p.functionName} 第 ${p.jobTry} 次尝试失败（${p.error}）；${p.delay} 毫秒后重试`,
+  'job.dead_lettered': (p) =>
+    `任务 ${p.jobId} ${p.functionName} 已转入死信队列 ${p.dlq}，类别 ${p.category}：${p.error}`,
   'job.assigned_id': (p) => `${p.queue} 上的消息没有 job_id：已分配 ${p.jobId}`,
   'job.deferred': (p) => `任务 ${p.jobId} 比预定时间早到 ${p.early} 毫秒；已再次延迟`,
   'job.late_result': (p) => `任务 ${p.jobId} 在超时之后才结束；结果已丢弃`,

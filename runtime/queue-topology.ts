@@ -46,13 +46,17 @@ export function describeQueueMismatch(queue: string, type: QueueType, err: unkno
   const text = oneLine(err);
   let existing = 'with other arguments';
   if (/x-queue-type/.test(text) && /current is none/.test(text)) existing = 'as a classic queue';
-  else if (/x-queue-type/.test(text) && /'quorum'/.test(text.split('but current is')[1] ?? '')) existing = 'as a quorum queue';
+  else if (/x-queue-type/.test(text) && /'quorum'/.test(text.split('but current is')[1] ?? ''))
+    existing = 'as a quorum queue';
   else if (/current is none/.test(text)) existing = 'as a classic queue without arguments';
   const fix =
     type === 'quorum'
       ? `set queueType: 'classic' to use it as it is, or delete it (and its messages) so it can be recreated as quorum`
       : `set queueType: 'quorum' to use it as it is, or delete it so it can be recreated as classic`;
-  return new BrokerConfigurationError(`queue "${queue}" exists ${existing}; this process declares it ${type}: ${fix} (broker said: ${text})`, { cause: err });
+  return new BrokerConfigurationError(
+    `queue "${queue}" exists ${existing}; this process declares it ${type}: ${fix} (broker said: ${text})`,
+    { cause: err },
+  );
 }
 
 /** Declares the queues a process publishes to or consumes from, once per process and name. */

@@ -7,7 +7,15 @@ import { z } from 'zod';
 import { InvalidSettings } from './errors.js';
 import type { Locale, LogLevel, Logger } from './logger.js';
 import { createConsoleLogger, localeFromEnvironment } from './logger.js';
-import type { BurstSettings, ClientSettings, HandlerMap, QueueType, RabbitMQSettings, WorkerSettings, WorkerState } from './types.js';
+import type {
+  BurstSettings,
+  ClientSettings,
+  HandlerMap,
+  QueueType,
+  RabbitMQSettings,
+  WorkerSettings,
+  WorkerState,
+} from './types.js';
 
 export const defaults = {
   url: 'amqp://guest:guest@localhost:5672',
@@ -48,6 +56,7 @@ const connectionShape = {
     .refine((url) => URL.canParse(url), 'is not a valid URL')
     .optional(),
   connectionTimeout: positiveMs.optional(),
+  connectionName: z.string().min(1, 'must not be empty').optional(),
   heartbeat: nonNegativeMs.optional(),
   delayPrefix: z
     .string()
@@ -56,7 +65,13 @@ const connectionShape = {
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional(),
   locale: z.enum(['en', 'zh-CN']).optional(),
   logger: z
-    .custom<Logger>((value) => typeof value === 'object' && value !== null && ['debug', 'info', 'warn', 'error'].every((m) => typeof (value as Record<string, unknown>)[m] === 'function'), 'must have debug, info, warn and error methods')
+    .custom<Logger>(
+      (value) =>
+        typeof value === 'object' &&
+        value !== null &&
+        ['debug', 'info', 'warn', 'error'].every((m) => typeof (value as Record<string, unknown>)[m] === 'function'),
+      'must have debug, info, warn and error methods',
+    )
     .optional(),
 };
 
@@ -81,7 +96,9 @@ const handlerEntry = z.union([
 
 const workerSchema = z.strictObject({
   ...connectionShape,
-  handlers: z.record(z.string().min(1, 'job names must not be empty'), handlerEntry).refine((handlers) => Object.keys(handlers).length > 0, 'must register at least one job'),
+  handlers: z
+    .record(z.string().min(1, 'job names must not be empty'), handlerEntry)
+    .refine((handlers) => Object.keys(handlers).length > 0, 'must register at least one job'),
   queueName: queueNameSchema.optional(),
   queueType: z.enum(['quorum', 'classic']).optional(),
   workerName: z.string().min(1).optional(),
@@ -94,7 +111,14 @@ const workerSchema = z.strictObject({
   gracefulShutdownTimeout: nonNegativeMs.optional(),
   statsInterval: nonNegativeMs.optional(),
   burst: z
-    .union([z.boolean(), z.strictObject({ timeout: positiveMs.optional(), checkInterval: positiveMs.optional(), waitForTasks: z.boolean().optional() })])
+    .union([
+      z.boolean(),
+      z.strictObject({
+        timeout: positiveMs.optional(),
+        checkInterval: positiveMs.optional(),
+        waitForTasks: z.boolean().optional(),
+      }),
+    ])
     .optional(),
   handleSignals: z.boolean().optional(),
   onStartup: fn.optional(),
@@ -108,7 +132,10 @@ function validate<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const path = issue.path.length > 0 ? issue.path.join('.') : '(settings)';
-    const message = issue.code === 'unrecognized_keys' ? `unknown setting(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown setting(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+        : issue.message;
     return `${path}: ${message}`;
   });
   throw new InvalidSettings(`invalid ${what} settings: ${lines.join('; ')}`);
@@ -116,6 +143,7 @@ function validate<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
 
 export interface ResolvedConnectionSettings {
   url: string;
+  connectionName: string | undefined;
   connectionTimeout: number;
   heartbeat: number;
   delayPrefix: string;
@@ -128,6 +156,7 @@ function resolveConnection(input: RabbitMQSettings): ResolvedConnectionSettings 
   const logLevel = input.logLevel ?? defaults.logLevel;
   return {
     url: input.url ?? process.env.AMQP_URL ?? defaults.url,
+    connectionName: input.connectionName,
     connectionTimeout: input.connectionTimeout ?? defaults.connectionTimeout,
     heartbeat: input.heartbeat ?? defaults.heartbeat,
     delayPrefix: input.delayPrefix ?? defaults.delayPrefix,
@@ -174,7 +203,9 @@ export interface ResolvedWorkerSettings<State extends WorkerState = WorkerState>
   onJobEnd: WorkerSettings<State>['onJobEnd'];
 }
 
-export function resolveWorkerSettings<State extends WorkerState>(input: WorkerSettings<State>): ResolvedWorkerSettings<State> {
+export function resolveWorkerSettings<State extends WorkerState>(
+  input: WorkerSettings<State>,
+): ResolvedWorkerSettings<State> {
   validate(workerSchema, input, 'worker');
   const maxConcurrentJobs = input.maxConcurrentJobs ?? defaults.maxConcurrentJobs;
   const burst = input.burst === true ? {} : input.burst || undefined;

@@ -22,6 +22,12 @@ export interface RabbitMQSettings {
    */
   heartbeat?: number;
   /**
+   * Name of the AMQP connection, as `rabbitmqctl list_connections client_properties` and the
+   * management UI show it.
+   * @defaultValue `rabbitmq-arq client <pid>` or `rabbitmq-arq worker <workerName>`
+   */
+  connectionName?: string;
+  /**
    * Prefix of the shared delay topology; names are `<prefix>.delay.v1.*`. Every client and worker
    * of a vhost must use the same prefix.
    * @defaultValue `arq`
@@ -115,8 +121,12 @@ export interface JobRegistration<Args = never, Result = unknown, State extends W
 }
 
 /** Handlers of a worker, by job name (names match the wire's `function` verbatim). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- handlers of any argument type are accepted here
-export type HandlerMap<State extends WorkerState = WorkerState> = Record<string, JobHandler<any, unknown, State> | JobRegistration<any, unknown, State>>;
+export type HandlerMap<State extends WorkerState = WorkerState> = Record<
+  string,
+  // Handlers take their own argument types; `any` is what lets each of them into one record.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  JobHandler<any, unknown, State> | JobRegistration<any, unknown, State>
+>;
 
 /** How a job attempt ended, as `onJobEnd` sees it. */
 export type JobOutcome =

@@ -54,7 +54,15 @@ export function encodeJobBody(job: JobEnvelope): Buffer {
  * Headers a republish must not copy: the broker's own bookkeeping, the fields we rewrite, and the
  * dead-letter headers of an earlier failure (a replayed message must not carry a stale `x-failed-at`).
  */
-const droppedHeaders = new Set(['x-death', 'x-delivery-count', 'x-retry-count', 'x-arq-version', 'x-failed-at', 'x-job-id', 'x-job-try']);
+const droppedHeaders = new Set([
+  'x-death',
+  'x-delivery-count',
+  'x-retry-count',
+  'x-arq-version',
+  'x-failed-at',
+  'x-job-id',
+  'x-job-try',
+]);
 /** Prefixes of dropped headers: the broker's `x-first-death-*` / `x-last-death-*` (more may come) and our `x-error-*`. */
 const droppedHeaderPrefixes = ['x-first-death-', 'x-last-death-', 'x-error-'];
 
@@ -83,7 +91,11 @@ export function jobPublishOptions(job: JobEnvelope, extraHeaders: Headers = {}):
 
 export type DecodeResult =
   | { ok: true; job: JobEnvelope; /** The body had no `job_id`; a fresh one was assigned. */ assignedJobId: boolean }
-  | { ok: false; error: InvalidMessage | UnsupportedWireVersion; /** What could be read, for the dead-letter headers. */ partial: Partial<JobEnvelope> };
+  | {
+      ok: false;
+      error: InvalidMessage | UnsupportedWireVersion;
+      /** What could be read, for the dead-letter headers. */ partial: Partial<JobEnvelope>;
+    };
 
 /**
  * Reads a delivered message. Never throws: a message we cannot read is reported, so the worker can
@@ -94,7 +106,10 @@ export function decodeJobMessage(content: Buffer, headers: Headers | undefined, 
   const fail = (error: InvalidMessage | UnsupportedWireVersion): DecodeResult => ({ ok: false, error, partial });
 
   const version = readWireVersion(headers?.['x-arq-version']);
-  if (version === undefined) return fail(new InvalidMessage(`header x-arq-version is not a version number: ${String(headers?.['x-arq-version'])}`));
+  if (version === undefined)
+    return fail(
+      new InvalidMessage(`header x-arq-version is not a version number: ${String(headers?.['x-arq-version'])}`),
+    );
   if (version > WIRE_VERSION) return fail(new UnsupportedWireVersion(String(headers?.['x-arq-version'])));
 
   // Buffer#toString would replace invalid bytes with U+FFFD and the job would run on mangled text.
@@ -106,7 +121,11 @@ export function decodeJobMessage(content: Buffer, headers: Headers | undefined, 
     return fail(new InvalidMessage(`body is not JSON: ${(err as Error).message}`));
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return fail(new InvalidMessage(`body is not a JSON object but ${Array.isArray(body) ? 'an array' : body === null ? 'null' : typeof body}`));
+    return fail(
+      new InvalidMessage(
+        `body is not a JSON object but ${Array.isArray(body) ? 'an array' : body === null ? 'null' : typeof body}`,
+      ),
+    );
   }
   const fields = body as Record<string, unknown>;
 
@@ -131,14 +150,20 @@ export function decodeJobMessage(content: Buffer, headers: Headers | undefined, 
   if (!Array.isArray(args)) return fail(new InvalidMessage('args must be an array'));
   partial.args = args;
   const kwargs = fields.kwargs ?? {};
-  if (typeof kwargs !== 'object' || Array.isArray(kwargs) || kwargs === null) return fail(new InvalidMessage('kwargs must be an object'));
+  if (typeof kwargs !== 'object' || Array.isArray(kwargs) || kwargs === null)
+    return fail(new InvalidMessage('kwargs must be an object'));
   partial.kwargs = kwargs as Record<string, unknown>;
 
   const jobTry = readJobTry(fields.job_try, headers?.['x-retry-count']);
-  if (jobTry === undefined) return fail(new InvalidMessage(`job_try must be a positive integer, got ${JSON.stringify(fields.job_try)}`));
+  if (jobTry === undefined)
+    return fail(new InvalidMessage(`job_try must be a positive integer, got ${JSON.stringify(fields.job_try)}`));
   partial.jobTry = jobTry;
 
-  const times: Record<'enqueue_time' | 'defer_until' | 'expires', Date | null> = { enqueue_time: null, defer_until: null, expires: null };
+  const times: Record<'enqueue_time' | 'defer_until' | 'expires', Date | null> = {
+    enqueue_time: null,
+    defer_until: null,
+    expires: null,
+  };
   for (const name of ['enqueue_time', 'defer_until', 'expires'] as const) {
     const value = fields[name];
     if (value === undefined || value === null) continue;
@@ -203,14 +228,24 @@ export function parseWireTime(text: string): Date | undefined {
  * Maps a Python producer's positional `args` onto the schema's keys in declaration order.
  * Returns the merged arguments, or a reason when there are too many or a key is given twice.
  */
-export function mergePositionalArgs(args: readonly unknown[], kwargs: Record<string, unknown>, keys: readonly string[] | undefined): { ok: true; value: Record<string, unknown> } | { ok: false; reason: string } {
+export function mergePositionalArgs(
+  args: readonly unknown[],
+  kwargs: Record<string, unknown>,
+  keys: readonly string[] | undefined,
+): { ok: true; value: Record<string, unknown> } | { ok: false; reason: string } {
   if (args.length === 0) return { ok: true, value: kwargs };
-  if (!keys) return { ok: false, reason: `${args.length} positional argument(s) sent, but the job has no schema to map them to names` };
-  if (args.length > keys.length) return { ok: false, reason: `${args.length} positional arguments sent, the job takes at most ${keys.length}` };
+  if (!keys)
+    return {
+      ok: false,
+      reason: `${args.length} positional argument(s) sent, but the job has no schema to map them to names`,
+    };
+  if (args.length > keys.length)
+    return { ok: false, reason: `${args.length} positional arguments sent, the job takes at most ${keys.length}` };
   const merged: Record<string, unknown> = { ...kwargs };
   for (const [index, value] of args.entries()) {
     const key = keys[index] as string;
-    if (Object.hasOwn(kwargs, key)) return { ok: false, reason: `argument "${key}" given both by position and by name` };
+    if (Object.hasOwn(kwargs, key))
+      return { ok: false, reason: `argument "${key}" given both by position and by name` };
     merged[key] = value;
   }
   return { ok: true, value: merged };

@@ -12,7 +12,15 @@ import { ConfirmPublisher } from './confirm-publisher.js';
 import type { OutgoingMessage } from './confirm-publisher.js';
 import { deadLetterHeaders } from './dead-letter.js';
 import { DELAY_UNIT_MS, routeDelay } from './delay-topology.js';
-import { InvalidJobArgs, InvalidJobResult, JobExpired, JobTimeout, UnknownJob, WorkerShutdown, errorCode } from './errors.js';
+import {
+  InvalidJobArgs,
+  InvalidJobResult,
+  JobExpired,
+  JobTimeout,
+  UnknownJob,
+  WorkerShutdown,
+  errorCode,
+} from './errors.js';
 import type { Logger, LogFields } from './logger.js';
 import { RuntimeLog } from './messages.js';
 import { QueueTopology, deadLetterQueueName } from './queue-topology.js';
@@ -21,7 +29,14 @@ import { Semaphore } from './semaphore.js';
 import { resolveWorkerSettings } from './settings.js';
 import type { ResolvedWorkerSettings } from './settings.js';
 import type { DeadLetterCategory, JobContext, JobHandler, JobOutcome, WorkerSettings, WorkerState } from './types.js';
-import { carriedHeaders, decodeJobMessage, encodeJobBody, jobPublishOptions, mergePositionalArgs, newJobId } from './wire-format.js';
+import {
+  carriedHeaders,
+  decodeJobMessage,
+  encodeJobBody,
+  jobPublishOptions,
+  mergePositionalArgs,
+  newJobId,
+} from './wire-format.js';
 import type { JobEnvelope } from './wire-format.js';
 
 /** How long past its due time a retry this worker published may take to come back before burst mode stops waiting for it. */
@@ -143,7 +158,7 @@ export class Worker<State extends WorkerState = WorkerState> {
       url: settings.url,
       connectionTimeout: settings.connectionTimeout,
       heartbeat: settings.heartbeat,
-      connectionName: `rabbitmq-arq worker ${settings.workerName}`,
+      connectionName: settings.connectionName ?? `rabbitmq-arq worker ${settings.workerName}`,
       log: this.log,
     });
     const connection = this.connection;
@@ -161,11 +176,17 @@ export class Worker<State extends WorkerState = WorkerState> {
     if (this.stopRequested) return;
 
     for (const queue of this.queues) {
-      const consumer: (typeof this.consumers)[number] = { queue, channel: undefined as unknown as ManagedChannel<Channel>, tag: undefined };
+      const consumer: (typeof this.consumers)[number] = {
+        queue,
+        channel: undefined as unknown as ManagedChannel<Channel>,
+        tag: undefined,
+      };
       consumer.channel = connection.channel(`consume ${queue}`, async (channel) => {
         // Per-consumer prefetch: quorum queues have no global QoS.
         await channel.prefetch(settings.prefetchCount);
-        const reply = await channel.consume(queue, (message) => this.onDelivery(channel, queue, message), { noAck: false });
+        const reply = await channel.consume(queue, (message) => this.onDelivery(channel, queue, message), {
+          noAck: false,
+        });
         consumer.tag = reply.consumerTag;
       });
       this.consumers.push(consumer);
@@ -173,7 +194,8 @@ export class Worker<State extends WorkerState = WorkerState> {
     await Promise.all(this.consumers.map((consumer) => consumer.channel.get(deadline)));
 
     if (settings.handleSignals) this.installSignalHandlers();
-    if (settings.statsInterval > 0) this.timers.push(setInterval(() => this.logStats(), settings.statsInterval).unref());
+    if (settings.statsInterval > 0)
+      this.timers.push(setInterval(() => this.logStats(), settings.statsInterval).unref());
     if (settings.burst) this.watchBurst(settings.burst);
     this.log.info('worker.started', {
       worker: settings.workerName,
@@ -213,7 +235,12 @@ export class Worker<State extends WorkerState = WorkerState> {
     if (!registered) return this.deadLetter(delivery, new UnknownJob(job.functionName), 'unknown_job', job);
     const now = Date.now();
     if (job.expires && now >= job.expires.getTime()) {
-      return this.deadLetter(delivery, new JobExpired(`job expired at ${job.expires.toISOString()} before it could run`), 'expired', job);
+      return this.deadLetter(
+        delivery,
+        new JobExpired(`job expired at ${job.expires.toISOString()} before it could run`),
+        'expired',
+        job,
+      );
     }
     if (job.deferUntil && job.deferUntil.getTime() > now) {
       const early = job.deferUntil.getTime() - now;
@@ -223,11 +250,13 @@ export class Worker<State extends WorkerState = WorkerState> {
     }
 
     const merged = mergePositionalArgs(job.args, job.kwargs, registered.argKeys);
-    if (!merged.ok) return this.deadLetter(delivery, new InvalidJobArgs(job.functionName, [], merged.reason), 'invalid', job);
+    if (!merged.ok)
+      return this.deadLetter(delivery, new InvalidJobArgs(job.functionName, [], merged.reason), 'invalid', job);
     let args: unknown = merged.value;
     if (registered.args) {
       const parsed = registered.args.safeParse(merged.value);
-      if (!parsed.success) return this.deadLetter(delivery, new InvalidJobArgs(job.functionName, parsed.error.issues), 'invalid', job);
+      if (!parsed.success)
+        return this.deadLetter(delivery, new InvalidJobArgs(job.functionName, parsed.error.issues), 'invalid', job);
       args = parsed.data;
     }
 
@@ -241,7 +270,13 @@ export class Worker<State extends WorkerState = WorkerState> {
     await this.runAttempt(delivery, job, registered, args, release);
   }
 
-  private async runAttempt(delivery: Delivery, job: JobEnvelope, registered: RegisteredJob, args: unknown, release: () => void): Promise<void> {
+  private async runAttempt(
+    delivery: Delivery,
+    job: JobEnvelope,
+    registered: RegisteredJob,
+    args: unknown,
+    release: () => void,
+  ): Promise<void> {
     const controller = new AbortController();
     delivery.controller = controller;
     const ctx: JobContext<State> = {
@@ -264,7 +299,9 @@ export class Worker<State extends WorkerState = WorkerState> {
     // its signal still uses a core or a connection, and must not be joined by another.
     void attempt.then(release, release);
     const timer = setTimeout(() => controller.abort(new JobTimeout(registered.timeout)), registered.timeout);
-    const aborted = new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
+    const aborted = new Promise<void>((resolve) =>
+      controller.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
     let settled: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
     await Promise.race([
       attempt.then(
@@ -294,7 +331,13 @@ export class Worker<State extends WorkerState = WorkerState> {
     await this.runHook('onJobEnd', () => this.settings.onJobEnd?.(ctx, end));
   }
 
-  private async complete(delivery: Delivery, job: JobEnvelope, registered: RegisteredJob, value: unknown, ms: number): Promise<JobOutcome> {
+  private async complete(
+    delivery: Delivery,
+    job: JobEnvelope,
+    registered: RegisteredJob,
+    value: unknown,
+    ms: number,
+  ): Promise<JobOutcome> {
     if (registered.result) {
       const checked = registered.result.safeParse(value);
       if (!checked.success) {
@@ -310,11 +353,20 @@ export class Worker<State extends WorkerState = WorkerState> {
     return { status: 'complete', result: value };
   }
 
-  private async fail(delivery: Delivery, job: JobEnvelope, registered: RegisteredJob, error: unknown): Promise<JobOutcome> {
+  private async fail(
+    delivery: Delivery,
+    job: JobEnvelope,
+    registered: RegisteredJob,
+    error: unknown,
+  ): Promise<JobOutcome> {
     this.counters.failed += 1;
     const code = errorCode(error);
     const category: DeadLetterCategory | undefined =
-      code === 'NON_RETRYABLE' || code === 'INVALID_JOB_RESULT' ? 'non_retriable' : code === 'JOB_ABORTED' ? 'aborted' : undefined;
+      code === 'NON_RETRYABLE' || code === 'INVALID_JOB_RESULT'
+        ? 'non_retriable'
+        : code === 'JOB_ABORTED'
+          ? 'aborted'
+          : undefined;
     if (category) {
       await this.deadLetter(delivery, error, category, job);
       return { status: 'dead', error, category };
@@ -326,7 +378,10 @@ export class Worker<State extends WorkerState = WorkerState> {
     const requested = code === 'RETRY' ? (error as { defer?: number }).defer : undefined;
     const delay = requested ?? backoffDelay(job.jobTry, this.settings);
     if (job.expires && Date.now() + delay >= job.expires.getTime()) {
-      const expired = new JobExpired(`the next attempt would run after the job expires at ${job.expires.toISOString()}`, { cause: error });
+      const expired = new JobExpired(
+        `the next attempt would run after the job expires at ${job.expires.toISOString()}`,
+        { cause: error },
+      );
       await this.deadLetter(delivery, expired, 'expired', job);
       return { status: 'dead', error: expired, category: 'expired' };
     }
@@ -337,12 +392,32 @@ export class Worker<State extends WorkerState = WorkerState> {
   private async publishRetry(delivery: Delivery, job: JobEnvelope, delay: number, error: unknown): Promise<void> {
     const due = delay > 0 ? new Date(Date.now() + delay) : null;
     const next: JobEnvelope = { ...job, queueName: delivery.queue, jobTry: job.jobTry + 1, deferUntil: due };
-    const route = delay >= DELAY_UNIT_MS ? routeDelay(this.settings.delayPrefix, delivery.queue, delay) : { exchange: '', routingKey: delivery.queue };
-    const options = jobPublishOptions(next, carriedHeaders(delivery.message.properties.headers)) as OutgoingMessage['options'];
-    if (!(await this.publishOutcome(delivery, job.jobId, { exchange: route.exchange, routingKey: route.routingKey, body: encodeJobBody(next), options }))) return;
+    const route =
+      delay >= DELAY_UNIT_MS
+        ? routeDelay(this.settings.delayPrefix, delivery.queue, delay)
+        : { exchange: '', routingKey: delivery.queue };
+    const options = jobPublishOptions(
+      next,
+      carriedHeaders(delivery.message.properties.headers),
+    ) as OutgoingMessage['options'];
+    if (
+      !(await this.publishOutcome(delivery, job.jobId, {
+        exchange: route.exchange,
+        routingKey: route.routingKey,
+        body: encodeJobBody(next),
+        options,
+      }))
+    )
+      return;
     this.pendingRetries.set(`${job.jobId}:${next.jobTry}`, due ? due.getTime() : Date.now());
     this.counters.retried += 1;
-    this.log.info('job.retry', { jobId: job.jobId, functionName: job.functionName, jobTry: job.jobTry, delay, error: oneLine(error) });
+    this.log.info('job.retry', {
+      jobId: job.jobId,
+      functionName: job.functionName,
+      jobTry: job.jobTry,
+      delay,
+      error: oneLine(error),
+    });
   }
 
   /** Sends an early delivery back through the delay ladder, unchanged. */
@@ -350,25 +425,63 @@ export class Worker<State extends WorkerState = WorkerState> {
     const route = routeDelay(this.settings.delayPrefix, delivery.queue, remaining);
     const properties = delivery.message.properties;
     const options = { ...copyProperties(properties, job.jobId), headers: carriedHeaders(properties.headers) };
-    if (properties.headers?.['x-retry-count'] !== undefined) options.headers['x-retry-count'] = properties.headers['x-retry-count'];
-    if (properties.headers?.['x-arq-version'] !== undefined) options.headers['x-arq-version'] = properties.headers['x-arq-version'];
-    if (await this.publishOutcome(delivery, job.jobId, { exchange: route.exchange, routingKey: route.routingKey, body: delivery.message.content, options })) {
+    if (properties.headers?.['x-retry-count'] !== undefined)
+      options.headers['x-retry-count'] = properties.headers['x-retry-count'];
+    if (properties.headers?.['x-arq-version'] !== undefined)
+      options.headers['x-arq-version'] = properties.headers['x-arq-version'];
+    if (
+      await this.publishOutcome(delivery, job.jobId, {
+        exchange: route.exchange,
+        routingKey: route.routingKey,
+        body: delivery.message.content,
+        options,
+      })
+    ) {
       this.log.debug('job.deferred', { jobId: job.jobId, early: remaining });
     }
   }
 
-  private async deadLetter(delivery: Delivery, error: unknown, category: DeadLetterCategory, job: Partial<JobEnvelope>): Promise<void> {
+  private async deadLetter(
+    delivery: Delivery,
+    error: unknown,
+    category: DeadLetterCategory,
+    job: Partial<JobEnvelope>,
+  ): Promise<void> {
     const { message, queue } = delivery;
-    const headers = deadLetterHeaders(message.properties.headers, { error, category, jobId: job.jobId, jobTry: job.jobTry, failedAt: new Date() });
+    const headers = deadLetterHeaders(message.properties.headers, {
+      error,
+      category,
+      jobId: job.jobId,
+      jobTry: job.jobTry,
+      failedAt: new Date(),
+    });
     const dlq = deadLetterQueueName(queue);
     const options = { ...copyProperties(message.properties, job.jobId), headers };
-    if (!(await this.publishOutcome(delivery, job.jobId, { exchange: '', routingKey: dlq, body: message.content, options }))) return;
+    if (
+      !(await this.publishOutcome(delivery, job.jobId, {
+        exchange: '',
+        routingKey: dlq,
+        body: message.content,
+        options,
+      }))
+    )
+      return;
     this.counters.deadLettered += 1;
-    this.log.warn('job.dead_lettered', { jobId: job.jobId ?? '?', functionName: job.functionName ?? '?', dlq, category, error: oneLine(error) });
+    this.log.warn('job.dead_lettered', {
+      jobId: job.jobId ?? '?',
+      functionName: job.functionName ?? '?',
+      dlq,
+      category,
+      error: oneLine(error),
+    });
   }
 
   /** Publishes the message that replaces the delivery, then acks it; on failure the delivery is requeued. */
-  private async publishOutcome(delivery: Delivery, jobId: string | undefined, outgoing: OutgoingMessage): Promise<boolean> {
+  private async publishOutcome(
+    delivery: Delivery,
+    jobId: string | undefined,
+    outgoing: OutgoingMessage,
+  ): Promise<boolean> {
     try {
       await (this.publisher as ConfirmPublisher).publish(outgoing, Date.now() + this.settings.connectionTimeout);
     } catch (err) {
@@ -433,7 +546,8 @@ export class Worker<State extends WorkerState = WorkerState> {
         }
         if (this.deliveries.size > 0) return;
         const now = Date.now();
-        for (const [key, due] of this.pendingRetries) if (now > due + BURST_RETRY_SLACK_MS) this.pendingRetries.delete(key);
+        for (const [key, due] of this.pendingRetries)
+          if (now > due + BURST_RETRY_SLACK_MS) this.pendingRetries.delete(key);
         if (this.pendingRetries.size > 0) return;
         if (!(await this.queuesEmpty())) return;
         if (this.deliveries.size > 0 || this.pendingRetries.size > 0) return;
@@ -451,7 +565,9 @@ export class Worker<State extends WorkerState = WorkerState> {
 
   /** Ready counts by passive declare on a throwaway channel (AMQP cannot see unacked messages). */
   private async queuesEmpty(): Promise<boolean> {
-    const channel = await (this.connection as BrokerConnection).scratchChannel(Date.now() + this.settings.connectionTimeout);
+    const channel = await (this.connection as BrokerConnection).scratchChannel(
+      Date.now() + this.settings.connectionTimeout,
+    );
     try {
       for (const queue of this.queues) {
         const { messageCount } = await channel.checkQueue(queue);
@@ -492,12 +608,18 @@ export class Worker<State extends WorkerState = WorkerState> {
         }),
       );
       // 2. Prefetched deliveries that never started go back at once, using no attempt.
-      for (const delivery of this.deliveries) if (!delivery.started) this.requeue(delivery, String(delivery.message.properties.messageId ?? '?'), 'shutdown');
+      for (const delivery of this.deliveries)
+        if (!delivery.started) this.requeue(delivery, String(delivery.message.properties.messageId ?? '?'), 'shutdown');
       // 3. Running jobs get the grace period, then their signal fires and they are requeued.
       const running = [...this.deliveries].filter((delivery) => delivery.started && !delivery.settled).length;
-      this.log.info('worker.stopping', { reason, timeout: waitForTasks ? this.settings.gracefulShutdownTimeout : 0, running });
+      this.log.info('worker.stopping', {
+        reason,
+        timeout: waitForTasks ? this.settings.gracefulShutdownTimeout : 0,
+        running,
+      });
       if (waitForTasks) await this.waitForDeliveries(this.settings.gracefulShutdownTimeout);
-      for (const delivery of this.deliveries) delivery.controller?.abort(new WorkerShutdown('worker shut down before the job finished; requeued'));
+      for (const delivery of this.deliveries)
+        delivery.controller?.abort(new WorkerShutdown('worker shut down before the job finished; requeued'));
       await this.waitForDeliveries(this.settings.connectionTimeout);
       await this.runHookOnShutdown();
       await this.teardown();
@@ -540,10 +662,16 @@ export class Worker<State extends WorkerState = WorkerState> {
   }
 }
 
-function copyProperties(properties: ConsumeMessage['properties'], jobId: string | undefined): Options.Publish & { messageId: string } {
+function copyProperties(
+  properties: ConsumeMessage['properties'],
+  jobId: string | undefined,
+): Options.Publish & { messageId: string } {
   const copy: Options.Publish & { messageId: string } = {
     deliveryMode: 2,
-    messageId: typeof properties.messageId === 'string' && properties.messageId !== '' ? properties.messageId : (jobId ?? newJobId()),
+    messageId:
+      typeof properties.messageId === 'string' && properties.messageId !== ''
+        ? properties.messageId
+        : (jobId ?? newJobId()),
   };
   if (properties.contentType) copy.contentType = properties.contentType;
   if (properties.contentEncoding) copy.contentEncoding = properties.contentEncoding;
