@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Builtins, Cli } from 'clipanion';
+import { GenerateCommand } from './generate-command.js';
+import { packageInfo } from '../generator/package-info.js';
+
+/** The `arq-gen` command line; each command is registered here, one line each. */
+export const cli = new Cli({
+  binaryLabel: 'rabbitmq-arq',
+  binaryName: 'arq-gen',
+  binaryVersion: packageInfo().version,
+});
+cli.register(Builtins.HelpCommand);
+cli.register(Builtins.VersionCommand);
+cli.register(GenerateCommand);
+
+if (isEntryModule()) void cli.runExit(process.argv.slice(2));
+
+/** True when this file is the program being run (not imported by a test). */
+function isEntryModule(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}

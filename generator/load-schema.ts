@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { register } from 'tsx/esm/api';
+import { Node, Project, SyntaxKind } from 'ts-morph';
+import { findSyntaxErrors } from './check-syntax.js';
+import { RefusedError, SchemaError } from './model.js';
+import type { Diagnostic, LoadedSchema } from './model.js';
+import { displayPath } from './project-paths.js';
+
+/**
+ * Runs the user's schema file (TypeScript, no build step) and returns its live default export.
+ *
+ * Only the live Zod objects can be converted to JSON Schema, so the file is executed, not parsed.
+ * Each load uses a fresh tsx namespace: modules are evaluated anew, so watch mode sees edits to the
+ * schema and to the files it imports. The runtime's `isoDate` is imported in the same namespace as
+ * the schema, so it is the very object the schema's fields hold (identity is how it is recognised).
+ *
+ * Throws SchemaError (syntax errors, import errors, errors thrown while running) with file and line,
+ * or RefusedError when the file cannot be read.
+ */
+export async function loadSchema(schemaPath: string, cwd: string): Promise<LoadedSchema> {
+  const path = resolve(cwd, schemaPath);
+  const shown = displayPath(cwd, path);
+  let sourceText: string;
+  try {
+    sourceText = readFileSync(path, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new RefusedError(`cannot read the schema file ${shown}: ${reason} (pass its path with --schema)`, {
+      cause: err,
+    });
+  }
+
+  // Syntax errors are reported by the TypeScript parser first: its messages and positions are
+  // better than what the module loader says, and nothing of the user's code runs.
+  const syntaxErrors = findSyntaxErrors(new Map([[shown, sourceText]]));
+  if (syntaxErrors.length > 0) {
+    throw new SchemaError(
+      syntaxErrors.map((problem) => ({
+        location: { file: problem.path, line: problem.line, column: problem.column },
+        message: `syntax error: ${problem.message}`,
+      })),
+    );
+  }
+
+  const imported = new Set<string>();
+  const api = register({
+    namespace: `arq-gen-${randomUUID()}`,
+    onImport: (url) => {
+      if (url.startsWith('file:')) imported.add(fileURLToPath(url.split('?')[0] as string));
+    },
+  });
+  const url = pathToFileURL(path).href;
+  try {
+    let module: Record<string, unknown>;
+    try {
+      module = (await api.import(url, import.meta.url)) as Record<string, unknown>;
+    } catch (err) {
+      throw new SchemaError([describeLoadError(err, path, cwd)]);
+    }
+    let isoDate: unknown;
+    try {
+      const runtime = (await api.import('rabbitmq-arq', url)) as Record<string, unknown>;
+      isoDate = runtime.isoDate;
+    } catch {
+      // The schema does not resolve rabbitmq-arq, so none of its fields can be its isoDate.
+      isoDate = undefined;
+    }
+    const localFiles = [...imported].filter((file) => !file.split(/[\\/]/).includes('node_modules')).sort();
+    if (!localFiles.includes(path)) localFiles.unshift(path);
+    return { path, sourceText, definition: unwrapDefault(module), isoDate, localFiles };
+  } finally {
+    // Hooks would pile up in watch mode otherwise; the loaded modules stay usable.
+    await api.unregister();
+  }
+}
+
+/** A CommonJS schema arrives as `{ default: module.exports }`, whose own `default` is the definition. */
+function unwrapDefault(module: Record<string, unknown>): unknown {
+  const value = module.default;
+  if (typeof value === 'object' && value !== null && !('jobs' in value) && 'default' in value) {
+    return (value as { default: unknown }).default;
+  }
+  return value;
+}
+
+/** Turns whatever the loader threw into one message with the best file and line we can find. */
+function describeLoadError(err: unknown, schemaPath: string, cwd: string): Diagnostic {
+  const error = err instanceof Error ? err : new Error(String(err));
+  const code = (error as NodeJS.ErrnoException).code;
+  const schemaShown = displayPath(cwd, schemaPath);
+
+  // esbuild (inside tsx) reports syntax errors of imported files as "<path>:<line>:<col>: ERROR: <text>".
+  const transform = /^(.+?):(\d+):(\d+): ERROR: (.+)$/m.exec(error.message);
+  if (transform) {
+    const [, file, line, column, text] = transform as unknown as [string, string, string, string, string];
+    return {
+      location: { file: displayPath(cwd, file), line: Number(line), column: Number(column) },
+      message: `syntax error: ${text}`,
+    };
+  }
+
+  if (
+    code === 'ERR_MODULE_NOT_FOUND' ||
+    code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' ||
+    code === 'ERR_UNSUPPORTED_DIR_IMPORT'
+  ) {
+    const match = /Cannot find (?:module|package) '([^']+)' imported from (.+)$/m.exec(error.message);
+    if (match) {
+      const [, missing, importer] = match as unknown as [string, string, string];
+      const importerPath = importer.startsWith('file:') ? fileURLToPath(importer) : importer;
+      const line = findImportLine(importerPath, missing);
+      return {
+        location: { file: displayPath(cwd, importerPath), ...(line === undefined ? {} : { line }) },
+        message: `cannot import ${quoteMissing(missing, cwd)}: ${code === 'ERR_MODULE_NOT_FOUND' ? 'no such module (check the path, its .js extension, or install the package)' : error.message}`,
+      };
+    }
+  }
+
+  // Node reports missing named exports with the importing file and line on the first stack line.
+  const stackTop = /^(\/[^\n:]+|[A-Za-z]:\\[^\n:]+):(\d+)\n/.exec(error.stack ?? '');
+  if (error.name === 'SyntaxError' && stackTop) {
+    return {
+      location: { file: displayPath(cwd, stackTop[1] as string), line: Number(stackTop[2]) },
+      message: error.message,
+    };
+  }
+
+  // Anything thrown while the schema ran: point at the first frame in a local file.
+  const frame = firstLocalFrame(error.stack ?? '');
+  if (frame) {
+    return {
+      location: { file: displayPath(cwd, frame.file), line: frame.line, column: frame.column },
+      message: `running the schema file threw ${error.name}: ${error.message}`,
+    };
+  }
+  return { location: { file: schemaShown }, message: `cannot load the schema file: ${error.name}: ${error.message}` };
+}
+
+function quoteMissing(missing: string, cwd: string): string {
+  if (missing.startsWith('/') || /^[A-Za-z]:\\/.test(missing)) return `"${displayPath(cwd, missing)}"`;
+  return `"${missing}"`;
+}
+
+/** Line of the import (or export-from) whose specifier names `missing` in `importer`. */
+function findImportLine(importer: string, missing: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(importer, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const project = new Project({
+    useInMemoryFileSystem: true,
+    compilerOptions: { noLib: true, noResolve: true, types: [] },
+  });
+  const sourceFile = project.createSourceFile('/importer.ts', text);
+  const missingWithoutExtension = missing.replace(/\.[cm]?[jt]sx?$/, '');
+  for (const literal of sourceFile.getDescendantsOfKind(SyntaxKind.StringLiteral)) {
+    const parent = literal.getParent();
+    const isSpecifier =
+      Node.isImportDeclaration(parent) ||
+      Node.isExportDeclaration(parent) ||
+      (Node.isCallExpression(parent) && parent.getExpression().getKind() === SyntaxKind.ImportKeyword);
+    if (!isSpecifier) continue;
+    const specifier = literal.getLiteralValue();
+    const target = specifier.startsWith('.') ? resolve(dirname(importer), specifier) : specifier;
+    if (target === missing || target.replace(/\.[cm]?[jt]sx?$/, '') === missingWithoutExtension) {
+      return sourceFile.getLineAndColumnAtPos(literal.getStart()).line;
+    }
+  }
+  return undefined;
+}
+
+function firstLocalFrame(stack: string): { file: string; line: number; column: number } | undefined {
+  for (const match of stack.matchAll(/\(?((?:file:\/\/)?(?:\/|[A-Za-z]:\\)[^():\n]+):(\d+):(\d+)\)?/g)) {
+    const raw = match[1] as string;
+    const file = raw.startsWith('file:') ? fileURLToPath(raw) : raw;
+    if (file.split(/[\\/]/).includes('node_modules')) continue;
+    return { file, line: Number(match[2]), column: Number(match[3]) };
+  }
+  return undefined;
+}
