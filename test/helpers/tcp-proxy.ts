@@ -1,0 +1,59 @@
+/**
+ * A TCP proxy in front of the broker that a test can cut: the way to simulate an outage without
+ * stopping the RabbitMQ every other test shares.
+ */
+import { createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { connect } from 'node:net';
+
+export interface BrokerProxy {
+  /** `amqp://guest:guest@127.0.0.1:<port>` */
+  url: string;
+  /** Drops every open connection and refuses new ones until `restore()`. */
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
+}
+
+export async function startBrokerProxy(target = { host: '127.0.0.1', port: 5672 }): Promise<BrokerProxy> {
+  const sockets = new Set<Socket>();
+  let down = false;
+  const server: Server = createServer((client) => {
+    if (down) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(target.port, target.host);
+    sockets.add(client);
+    sockets.add(upstream);
+    const drop = (): void => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const cut = (): void => {
+    down = true;
+    for (const socket of sockets) socket.destroy();
+    sockets.clear();
+  };
+  return {
+    url: `amqp://guest:guest@127.0.0.1:${port}`,
+    cut,
+    restore() {
+      down = false;
+    },
+    close() {
+      cut();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
