@@ -1,0 +1,161 @@
+/** Hooks, stats and startup failures of an in-process worker. */
+import * as assert from 'node:assert/strict';
+import { after, afterEach, describe, it } from 'node:test';
+import { RabbitMQClient, Worker } from '../../runtime/index.js';
+import type { JobOutcome, Locale, WorkerSettings } from '../../runtime/index.js';
+import {
+  closeAdmin,
+  deleteJobQueue,
+  openSockets,
+  queueDepth,
+  recordingLogger,
+  uniqueName,
+  waitFor,
+} from '../helpers/broker.js';
+
+const queues: string[] = [];
+const cleanups: Array<() => Promise<unknown>> = [];
+
+function newQueue(label: string): string {
+  const queue = uniqueName(label);
+  queues.push(queue);
+  return queue;
+}
+
+function startWorker(settings: Partial<WorkerSettings> & Pick<WorkerSettings, 'handlers' | 'queueName'>): {
+  worker: Worker;
+  running: Promise<void>;
+} {
+  const worker = new Worker({ handleSignals: false, statsInterval: 0, logger: recordingLogger(), ...settings });
+  const running = worker.run();
+  running.catch(() => undefined);
+  cleanups.push(async () => {
+    await worker.close();
+    await running.catch(() => undefined);
+  });
+  return { worker, running };
+}
+
+async function enqueue(queue: string, name: string, args: Record<string, unknown> = {}): Promise<void> {
+  const client = new RabbitMQClient({ defaultQueue: queue, logger: recordingLogger() });
+  try {
+    await client.enqueueJob(name, args);
+  } finally {
+    await client.close();
+  }
+}
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+  for (const queue of queues.splice(0)) await deleteJobQueue(queue);
+});
+
+after(closeAdmin);
+
+describe('worker lifecycle', () => {
+  it('runs hooks in order, shares state, and a throwing onJobEnd leaves a completed job completed', async () => {
+    const queue = newQueue('hooks');
+    const calls: string[] = [];
+    const outcomes: JobOutcome[] = [];
+    const logger = recordingLogger();
+    const { worker, running } = startWorker({
+      queueName: queue,
+      logger,
+      onStartup: (state) => {
+        calls.push('startup');
+        state.db = 'connected';
+      },
+      onJobStart: (ctx) => void calls.push(`start ${String(ctx.state.db)}`),
+      handlers: {
+        work: (ctx) => {
+          calls.push(`handler ${String(ctx.state.db)}`);
+          return 42;
+        },
+      },
+      onJobEnd: (_ctx, outcome) => {
+        calls.push('end');
+        outcomes.push(outcome);
+        throw new Error('onJobEnd broke');
+      },
+      onShutdown: (state) => void calls.push(`shutdown ${String(state.db)}`),
+    });
+    await waitFor(() => calls.includes('startup'));
+    await enqueue(queue, 'work');
+    assert.ok(await waitFor(() => calls.includes('end')));
+    await worker.close();
+    await running;
+    assert.deepEqual(calls, ['startup', 'start connected', 'handler connected', 'end', 'shutdown connected']);
+    assert.deepEqual(outcomes, [{ status: 'complete', result: 42 }]);
+    assert.equal(worker.stats.completed, 1);
+    assert.equal(worker.stats.failed, 0);
+    assert.equal(await queueDepth(queue), 0, 'acked, not retried');
+    assert.equal(await queueDepth(`${queue}_dlq`), 0);
+    assert.ok(logger.lines.some((line) => line.level === 'error' && /onJobEnd broke/.test(line.message)));
+  });
+
+  it('a throwing onStartup stops the worker with a clear error and closes its connection', async () => {
+    const queue = newQueue('startup');
+    const sockets = openSockets();
+    const worker = new Worker({
+      queueName: queue,
+      handleSignals: false,
+      logger: recordingLogger(),
+      handlers: { work: () => undefined },
+      onStartup: () => {
+        throw new Error('database unreachable');
+      },
+    });
+    await assert.rejects(worker.run(), /onStartup failed, worker not started: database unreachable/);
+    assert.ok(await waitFor(() => openSockets() <= sockets, 5_000), 'no connection left open');
+    await worker.close();
+  });
+
+  for (const [locale, pattern] of [
+    ['en', /◆ 2 jobs complete ◆ 1 failed ◆ 1 retried ◆ 0 ongoing ◆ 0 dead-lettered/],
+    ['zh-CN', /◆ 2 个任务完成 ◆ 1 个失败 ◆ 1 个重试 ◆ 0 个待完成 ◆ 0 个死信/],
+  ] as Array<[Locale, RegExp]>) {
+    it(`logs the stats line every statsInterval (${locale})`, async () => {
+      const queue = newQueue(`stats-${locale}`);
+      const logger = recordingLogger();
+      let first = true;
+      startWorker({
+        queueName: queue,
+        logger,
+        locale,
+        statsInterval: 200,
+        retryBackoff: 50,
+        handlers: {
+          work: () => {
+            if (first) {
+              first = false;
+              throw new Error('once');
+            }
+          },
+          other: () => undefined,
+        },
+      });
+      await waitFor(() => logger.lines.some((line) => line.fields?.event === 'worker.started'));
+      await enqueue(queue, 'work');
+      await enqueue(queue, 'other');
+      assert.ok(
+        await waitFor(
+          () => logger.lines.some((line) => line.fields?.event === 'worker.stats' && pattern.test(line.message)),
+          10_000,
+        ),
+        logger.lines.map((line) => line.message).join('\n'),
+      );
+    });
+  }
+
+  it('close() is idempotent and can be called before run()', async () => {
+    const worker = new Worker({
+      queueName: newQueue('idle'),
+      handleSignals: false,
+      logger: recordingLogger(),
+      handlers: { a: () => undefined },
+    });
+    const first = worker.close();
+    assert.equal(worker.close(), first);
+    await first;
+  });
+});
