@@ -49,7 +49,7 @@ export class RabbitMQClient {
   /** Validates the settings at once; throws InvalidSettings listing every bad field. */
   constructor(settings: ClientSettings = {}) {
     this.settings = resolveClientSettings(settings);
-    this.log = new RuntimeLog(this.settings.logger, this.settings.locale);
+    this.log = new RuntimeLog(this.settings.logger, this.settings.locale, this.settings.logLevel);
   }
 
   /** Connects within `connectionTimeout`. Safe to call again or concurrently; enqueue calls it too. */

@@ -2,7 +2,7 @@
  * Every log line the runtime writes, in each locale. Lines are looked up by key so that a test can
  * prove both locales cover every key, and JSON logs carry the key as `event` for machines.
  */
-import type { Locale, LogFields, Logger } from './logger.js';
+import type { Locale, LogFields, Logger, LogLevel } from './logger.js';
 
 type Params = Record<string, string | number | boolean | undefined>;
 type Catalogue = Record<string, (p: Params) => string>;
@@ -76,12 +76,19 @@ export const catalogues: Record<Locale, Record<MessageKey, (p: Params) => string
 
 /** Writes catalogue lines in one locale; the key travels as `event` so JSON logs stay machine-readable. */
 export class RuntimeLog {
+  /** Debug lines are per job: skipping them before formatting keeps them free when they are off. */
+  private readonly debugEnabled: boolean;
+
   constructor(
     readonly logger: Logger,
     readonly locale: Locale,
-  ) {}
+    level: LogLevel = 'info',
+  ) {
+    this.debugEnabled = level === 'debug';
+  }
 
   debug(key: MessageKey, params: Params = {}, fields?: LogFields): void {
+    if (!this.debugEnabled) return;
     this.logger.debug(catalogues[this.locale][key](params), { event: key, ...params, ...fields });
   }
   info(key: MessageKey, params: Params = {}, fields?: LogFields): void {

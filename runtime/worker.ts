@@ -102,7 +102,7 @@ export class Worker<State extends WorkerState = WorkerState> {
   /** Validates the settings at once; throws InvalidSettings listing every bad field. */
   constructor(settings: WorkerSettings<State>) {
     this.settings = resolveWorkerSettings(settings);
-    this.log = new RuntimeLog(this.settings.logger, this.settings.locale);
+    this.log = new RuntimeLog(this.settings.logger, this.settings.locale, this.settings.logLevel);
     for (const [name, entry] of Object.entries(this.settings.handlers)) {
       const registration = typeof entry === 'function' ? { handler: entry } : entry;
       const args = registration.args;
