@@ -29,17 +29,17 @@ export function createEnqueue(client: RabbitMQClient): Enqueue {
     buildOrderReport: (args, options) =>
       client.enqueueJob<JobResultMap['buildOrderReport']>('buildOrderReport', args, options, {
         args: jobs.jobs.buildOrderReport.args,
-        queue: jobs.jobs.buildOrderReport.queue,
+        queue: 'reports',
       }),
     cleanupExpired: (args, options) =>
       client.enqueueJob<JobResultMap['cleanupExpired']>('cleanupExpired', args, options, {
         args: jobs.jobs.cleanupExpired.args,
-        queue: jobs.queue,
+        queue: 'default',
       }),
     processData: (args, options) =>
       client.enqueueJob<JobResultMap['processData']>('processData', args, options, {
         args: jobs.jobs.processData.args,
-        queue: jobs.queue,
+        queue: 'default',
       }),
   };
 }

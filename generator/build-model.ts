@@ -211,10 +211,16 @@ function checkNameClashes(
   }
   for (const group of byFolded.values()) {
     if (group.length < 2) continue;
-    const sorted = [...group].sort(compareStrings);
-    const list = sorted.map((name) => `"${name}"`).join(' and ');
-    const files = sorted.map((name) => `handlers/${name}.ts`).join(' and ');
-    for (const name of sorted.slice(1)) {
+    const list = [...group]
+      .sort(compareStrings)
+      .map((name) => `"${name}"`)
+      .join(' and ');
+    const files = [...group]
+      .sort(compareStrings)
+      .map((name) => `handlers/${name}.ts`)
+      .join(' and ');
+    // The first one declared keeps its name; each later one is reported where it is declared.
+    for (const name of group.slice(1)) {
       problem(
         jobLocation(name),
         `duplicate job name: ${list} differ only in case, so ${files} would be the same file on case-insensitive disks (macOS, Windows); rename one`,

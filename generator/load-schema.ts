@@ -102,19 +102,20 @@ function describeLoadError(err: unknown, schemaPath: string, cwd: string): Diagn
     };
   }
 
-  if (
-    code === 'ERR_MODULE_NOT_FOUND' ||
-    code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' ||
-    code === 'ERR_UNSUPPORTED_DIR_IMPORT'
-  ) {
-    const match = /Cannot find (?:module|package) '([^']+)' imported from (.+)$/m.exec(error.message);
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+    // ESM: "Cannot find module|package 'x' imported from /importer"; CommonJS: "Cannot find module 'x'"
+    // followed by a require stack whose first entry is the importer.
+    const esm = /Cannot find (?:module|package) '([^']+)' imported from (.+)$/m.exec(error.message);
+    const cjs = /Cannot find module '([^']+)'\s*\nRequire stack:\n- (.+)$/m.exec(error.message);
+    const match = esm ?? cjs;
     if (match) {
-      const [, missing, importer] = match as unknown as [string, string, string];
+      const missing = match[1] as string;
+      const importer = stripQuery(match[2] as string);
       const importerPath = importer.startsWith('file:') ? fileURLToPath(importer) : importer;
-      const line = findImportLine(importerPath, missing);
+      const found = findImport(importerPath, missing);
       return {
-        location: { file: displayPath(cwd, importerPath), ...(line === undefined ? {} : { line }) },
-        message: `cannot import ${quoteMissing(missing, cwd)}: ${code === 'ERR_MODULE_NOT_FOUND' ? 'no such module (check the path, its .js extension, or install the package)' : error.message}`,
+        location: { file: displayPath(cwd, importerPath), ...(found ? { line: found.line } : {}) },
+        message: `cannot import "${found?.specifier ?? missing}": no such module (check the path and its .js extension, or install the package)`,
       };
     }
   }
@@ -123,7 +124,7 @@ function describeLoadError(err: unknown, schemaPath: string, cwd: string): Diagn
   const stackTop = /^(\/[^\n:]+|[A-Za-z]:\\[^\n:]+):(\d+)\n/.exec(error.stack ?? '');
   if (error.name === 'SyntaxError' && stackTop) {
     return {
-      location: { file: displayPath(cwd, stackTop[1] as string), line: Number(stackTop[2]) },
+      location: { file: displayPath(cwd, stripQuery(stackTop[1] as string)), line: Number(stackTop[2]) },
       message: error.message,
     };
   }
@@ -139,13 +140,8 @@ function describeLoadError(err: unknown, schemaPath: string, cwd: string): Diagn
   return { location: { file: schemaShown }, message: `cannot load the schema file: ${error.name}: ${error.message}` };
 }
 
-function quoteMissing(missing: string, cwd: string): string {
-  if (missing.startsWith('/') || /^[A-Za-z]:\\/.test(missing)) return `"${displayPath(cwd, missing)}"`;
-  return `"${missing}"`;
-}
-
-/** Line of the import (or export-from) whose specifier names `missing` in `importer`. */
-function findImportLine(importer: string, missing: string): number | undefined {
+/** The import (or export-from, or dynamic import) in `importer` whose specifier names `missing`. */
+function findImport(importer: string, missing: string): { line: number; specifier: string } | undefined {
   let text: string;
   try {
     text = readFileSync(importer, 'utf8');
@@ -157,7 +153,7 @@ function findImportLine(importer: string, missing: string): number | undefined {
     compilerOptions: { noLib: true, noResolve: true, types: [] },
   });
   const sourceFile = project.createSourceFile('/importer.ts', text);
-  const missingWithoutExtension = missing.replace(/\.[cm]?[jt]sx?$/, '');
+  const withoutExtension = (path: string): string => path.replace(/\.[cm]?[jt]sx?$/, '');
   for (const literal of sourceFile.getDescendantsOfKind(SyntaxKind.StringLiteral)) {
     const parent = literal.getParent();
     const isSpecifier =
@@ -167,19 +163,25 @@ function findImportLine(importer: string, missing: string): number | undefined {
     if (!isSpecifier) continue;
     const specifier = literal.getLiteralValue();
     const target = specifier.startsWith('.') ? resolve(dirname(importer), specifier) : specifier;
-    if (target === missing || target.replace(/\.[cm]?[jt]sx?$/, '') === missingWithoutExtension) {
-      return sourceFile.getLineAndColumnAtPos(literal.getStart()).line;
+    if (specifier === missing || withoutExtension(target) === withoutExtension(missing)) {
+      return { line: sourceFile.getLineAndColumnAtPos(literal.getStart()).line, specifier };
     }
   }
   return undefined;
 }
 
 function firstLocalFrame(stack: string): { file: string; line: number; column: number } | undefined {
-  for (const match of stack.matchAll(/\(?((?:file:\/\/)?(?:\/|[A-Za-z]:\\)[^():\n]+):(\d+):(\d+)\)?/g)) {
-    const raw = match[1] as string;
+  // Frames read "    at fn (/path/file.ts:3:7)" or "    at /path/file.ts:3:7"; node:internal frames never match.
+  for (const match of stack.matchAll(/^\s*at (?:.*?\()?((?:file:\/\/)?(?:\/|[A-Za-z]:\\)[^\n]*?):(\d+):(\d+)\)?$/gm)) {
+    const raw = stripQuery(match[1] as string);
     const file = raw.startsWith('file:') ? fileURLToPath(raw) : raw;
     if (file.split(/[\\/]/).includes('node_modules')) continue;
     return { file, line: Number(match[2]), column: Number(match[3]) };
   }
   return undefined;
+}
+
+/** tsx adds `?namespace=...` to the URLs of a namespaced load; messages show the plain path. */
+function stripQuery(path: string): string {
+  return path.replace(/\?[^/\\]*$/, '');
 }

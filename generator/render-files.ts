@@ -92,7 +92,7 @@ function renderManifest(model: SchemaModel, files: ReadonlyMap<string, string>):
 }
 
 function buildView(model: SchemaModel, handlersFolder: string): View {
-  const jobs = model.jobs.map((job) => jobView(job, model, handlersFolder));
+  const jobs = model.jobs.map((job) => jobView(job, handlersFolder));
   const typeExports = ['JobArgsInputMap', 'JobArgsMap', 'JobName', 'JobResultMap'];
   for (const job of model.jobs)
     typeExports.push(`${job.typeName}Args`, `${job.typeName}ArgsInput`, `${job.typeName}Result`);
@@ -106,15 +106,14 @@ function buildView(model: SchemaModel, handlersFolder: string): View {
   };
 }
 
-function jobView(job: JobModel, model: SchemaModel, handlersFolder: string): JobView {
+function jobView(job: JobModel, handlersFolder: string): JobView {
   const ref = `jobs.jobs.${job.name}`;
-  // Only fields the schema sets are referenced: the schema's inferred type has no others.
+  // The queue is written out rather than read from the schema: the definition's default `queue` is
+  // typed `string | undefined` there, which strict projects (exactOptionalPropertyTypes) reject, and
+  // the literal shows readers where each job goes. `--check` catches a schema edit not regenerated.
   const queue: Field[] =
-    job.queue !== undefined
-      ? [{ key: 'queue', expression: `${ref}.queue` }]
-      : model.defaultQueue !== undefined
-        ? [{ key: 'queue', expression: 'jobs.queue' }]
-        : [];
+    job.effectiveQueue === undefined ? [] : [{ key: 'queue', expression: stringLiteral(job.effectiveQueue) }];
+  // Only options the schema sets are referenced: the schema's inferred type has no others.
   const registrationFields: Field[] = [{ key: 'args', expression: `${ref}.args` }];
   if (job.hasResult) registrationFields.push({ key: 'result', expression: `${ref}.result` });
   registrationFields.push(...queue);
@@ -142,6 +141,12 @@ function docLines(job: JobModel): string[] {
     .split(/\r\n|\r|\n/)
     .map((line) => line.replace(/\*\//g, '*\\/').trimEnd())
     .map((line) => (line === '' ? '' : ` ${line}`));
+}
+
+/** A single-quoted TypeScript string literal; JSON's escaping covers backslashes and control characters. */
+function stringLiteral(value: string): string {
+  const body = JSON.stringify(value).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'");
+  return `'${body}'`;
 }
 
 function render(file: string, view: View | (View & JobView)): string {
