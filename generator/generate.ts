@@ -149,7 +149,9 @@ export async function watchGenerate(options: GenerateOptions, output: WatchOutpu
     const report = await runGenerate({ ...options, check: false });
     for (const line of report.messages) output.out(line);
     for (const line of report.errors) output.err(line);
-    watched = new Set(report.watchedFiles.length > 0 ? report.watchedFiles : [resolve(options.cwd, options.schema)]);
+    // After a failure the imports may be unknown (a syntax error stops loading early): keep watching
+    // what the last good run imported too, so fixing an imported file regenerates.
+    watched = new Set(report.exitCode === 0 ? report.watchedFiles : [...watched, ...report.watchedFiles]);
     // Watch folders, not files: editors that save by renaming would leave a file watcher on a dead inode.
     const folders = new Set([...watched].map((file) => dirname(file)));
     for (const [folder, watcher] of watchers) {
