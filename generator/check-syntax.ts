@@ -1,6 +1,7 @@
 import { Project } from 'ts-morph';
 import type { DiagnosticMessageChain, SourceFile } from 'ts-morph';
-import type { Diagnostic, JobModel, RenderedFiles, SchemaModel } from './model.js';
+import type { Diagnostic, RenderedFiles, SchemaModel } from './model.js';
+import { renderFiles } from './render-files.js';
 
 /** One syntax error in a TypeScript text. */
 export interface SyntaxProblem {
@@ -51,36 +52,33 @@ function toVirtualPath(path: string): string {
 }
 
 /**
- * Syntax-checks every rendered `.ts` file. Each error is blamed on the job whose name is nearest
- * above the error in the rendered text, and reported at that job's line in the schema file, since a
- * schema value (a description, a name) is what a correct template can trip over.
+ * Syntax-checks every rendered `.ts` file. When something does not parse, each job is rendered on
+ * its own to find the jobs whose values trip a template, and each error is reported at that job's
+ * line in the schema file; an error no single job causes is a template bug and is reported as such.
  */
 export function findRenderedSyntaxErrors(
   rendered: RenderedFiles,
   model: SchemaModel,
   folders: { out: string; handlers: string },
 ): Diagnostic[] {
+  const problems = syntaxProblems(rendered, folders);
+  if (problems.length === 0) return [];
+  const describe = (problem: SyntaxProblem): string =>
+    `generated ${problem.path}:${problem.line}:${problem.column} does not parse: ${problem.message} (a bug in arq-gen or a template; please report it)`;
+  const diagnostics: Diagnostic[] = [];
+  for (const job of model.jobs) {
+    const alone = syntaxProblems(renderFiles({ ...model, jobs: [job] }, folders.handlers), folders);
+    for (const problem of alone)
+      diagnostics.push({ location: job.location, job: job.name, message: describe(problem) });
+  }
+  if (diagnostics.length > 0) return diagnostics;
+  return problems.map((problem) => ({ location: { file: model.schemaDisplayPath }, message: describe(problem) }));
+}
+
+function syntaxProblems(rendered: RenderedFiles, folders: { out: string; handlers: string }): SyntaxProblem[] {
   const files = new Map<string, string>();
   for (const [path, text] of rendered.generated) if (path.endsWith('.ts')) files.set(`${folders.out}/${path}`, text);
   for (const [path, text] of rendered.scaffold)
     if (path.endsWith('.ts')) files.set(`${folders.handlers}/${path}`, text);
-  const longestFirst = [...model.jobs].sort((a, b) => b.name.length - a.name.length);
-  return findSyntaxErrors(files).map((problem) => {
-    const lines = (files.get(problem.path) ?? '').split('\n');
-    let job: JobModel | undefined;
-    for (let index = problem.line - 1; index >= 0 && !job; index--) {
-      const line = lines[index] ?? '';
-      job = longestFirst.find((candidate) =>
-        new RegExp(`(^|[^\\p{ID_Continue}$])${escapeRegExp(candidate.name)}($|[^\\p{ID_Continue}$])`, 'u').test(line),
-      );
-    }
-    const message = `generated ${problem.path}:${problem.line}:${problem.column} does not parse: ${problem.message} (a bug in arq-gen or a template; please report it)`;
-    return job
-      ? { location: job.location, job: job.name, message }
-      : { location: { file: model.schemaDisplayPath }, message };
-  });
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return findSyntaxErrors(files);
 }
