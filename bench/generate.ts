@@ -46,10 +46,14 @@ async function measure(label: string, schema: string): Promise<void> {
   for (let run = 0; run < runs; run++) {
     rmSync(join(scratch, label), { recursive: true, force: true });
     let start = performance.now();
-    execFileSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'generate', '--schema', schema, '--out', out, '--handlers', handlers], {
-      cwd: root,
-      stdio: 'ignore',
-    });
+    execFileSync(
+      process.execPath,
+      ['--import', 'tsx', 'cli/main.ts', 'generate', '--schema', schema, '--out', out, '--handlers', handlers],
+      {
+        cwd: root,
+        stdio: 'ignore',
+      },
+    );
     command.push(performance.now() - start);
     rmSync(join(scratch, label), { recursive: true, force: true });
     start = performance.now();
