@@ -76,8 +76,10 @@ export class QueueTopology {
     if (!pending) {
       pending = this.run(deadline, async (channel) => {
         try {
-          await channel.assertQueue(deadLetterQueueName(queue), deadLetterQueueOptions(this.queueType));
+          // Main queue first: if it exists with another type (a Python-declared classic queue), nothing is created,
+          // so the fix we suggest (switch queueType) does not then fail on a "<queue>_dlq" of the wrong type.
           await channel.assertQueue(queue, mainQueueOptions(queue, this.queueType));
+          await channel.assertQueue(deadLetterQueueName(queue), deadLetterQueueOptions(this.queueType));
         } catch (err) {
           throw isConfigurationError(err) ? describeQueueMismatch(queue, this.queueType, err) : err;
         }

@@ -11,7 +11,7 @@ import type { ManagedChannel } from './connection.js';
 import { ConfirmPublisher } from './confirm-publisher.js';
 import type { OutgoingMessage } from './confirm-publisher.js';
 import { deadLetterHeaders } from './dead-letter.js';
-import { DELAY_UNIT_MS, routeDelay } from './delay-topology.js';
+import { DELAY_UNIT_MS, MAX_DELAY_MS, routeDelay } from './delay-topology.js';
 import {
   InvalidJobArgs,
   InvalidJobResult,
@@ -233,20 +233,25 @@ export class Worker<State extends WorkerState = WorkerState> {
 
     const registered = this.jobs.get(job.functionName);
     if (!registered) return this.deadLetter(delivery, new UnknownJob(job.functionName), 'unknown_job', job);
-    const now = Date.now();
-    if (job.expires && now >= job.expires.getTime()) {
-      return this.deadLetter(
+    const expires = job.expires;
+    const expired = (): boolean => expires !== null && Date.now() >= expires.getTime();
+    const deadLetterExpired = (): Promise<void> =>
+      this.deadLetter(
         delivery,
-        new JobExpired(`job expired at ${job.expires.toISOString()} before it could run`),
+        new JobExpired(`job expired at ${expires?.toISOString()} before it could run`),
         'expired',
         job,
       );
-    }
+    if (expired()) return deadLetterExpired();
+    const now = Date.now();
     if (job.deferUntil && job.deferUntil.getTime() > now) {
-      const early = job.deferUntil.getTime() - now;
+      const due = job.deferUntil.getTime();
       // Never early: a long remainder goes back through the ladder, a short one is waited out here.
-      if (early >= DELAY_UNIT_MS) return this.deferAgain(delivery, job, early);
-      await sleep(early);
+      if (due - now >= DELAY_UNIT_MS) return this.deferAgain(delivery, job, due - now);
+      // A timer may fire a millisecond before its time by the wall clock, so wait until the due time has passed.
+      for (let left = due - now; left > 0; left = due - Date.now()) await sleep(left);
+      // The deadline may have passed while we waited.
+      if (expired()) return deadLetterExpired();
     }
 
     const merged = mergePositionalArgs(job.args, job.kwargs, registered.argKeys);
@@ -392,9 +397,11 @@ export class Worker<State extends WorkerState = WorkerState> {
   private async publishRetry(delivery: Delivery, job: JobEnvelope, delay: number, error: unknown): Promise<void> {
     const due = delay > 0 ? new Date(Date.now() + delay) : null;
     const next: JobEnvelope = { ...job, queueName: delivery.queue, jobTry: job.jobTry + 1, deferUntil: due };
+    // A delay longer than the ladder holds (a Retry's defer, a large retryBackoffMax) waits in steps: the message
+    // comes back before its due time and is deferred again. routeDelay would throw, and the delivery loop forever.
     const route =
       delay >= DELAY_UNIT_MS
-        ? routeDelay(this.settings.delayPrefix, delivery.queue, delay)
+        ? routeDelay(this.settings.delayPrefix, delivery.queue, Math.min(delay, MAX_DELAY_MS))
         : { exchange: '', routingKey: delivery.queue };
     const options = jobPublishOptions(
       next,
@@ -422,7 +429,8 @@ export class Worker<State extends WorkerState = WorkerState> {
 
   /** Sends an early delivery back through the delay ladder, unchanged. */
   private async deferAgain(delivery: Delivery, job: JobEnvelope, remaining: number): Promise<void> {
-    const route = routeDelay(this.settings.delayPrefix, delivery.queue, remaining);
+    // A Python defer_until may lie further ahead than the ladder holds: it then takes more than one trip.
+    const route = routeDelay(this.settings.delayPrefix, delivery.queue, Math.min(remaining, MAX_DELAY_MS));
     const properties = delivery.message.properties;
     const options = { ...copyProperties(properties, job.jobId), headers: carriedHeaders(properties.headers) };
     if (properties.headers?.['x-retry-count'] !== undefined)
