@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { register } from 'tsx/esm/api';
 import { Node, Project, SyntaxKind } from 'ts-morph';
 import { findSyntaxErrors } from './check-syntax.js';
-import { RefusedError, SchemaError } from './model.js';
+import { RefusedError, SchemaError, compareStrings } from './model.js';
 import type { Diagnostic, LoadedSchema } from './model.js';
 import { displayPath } from './project-paths.js';
 
@@ -68,7 +68,9 @@ export async function loadSchema(schemaPath: string, cwd: string): Promise<Loade
       // The schema does not resolve rabbitmq-arq, so none of its fields can be its isoDate.
       isoDate = undefined;
     }
-    const localFiles = [...imported].filter((file) => !file.split(/[\\/]/).includes('node_modules')).sort();
+    const localFiles = [...imported]
+      .filter((file) => !file.split(/[\\/]/).includes('node_modules'))
+      .sort(compareStrings);
     if (!localFiles.includes(path)) localFiles.unshift(path);
     return { path, sourceText, definition: unwrapDefault(module), isoDate, localFiles };
   } finally {
