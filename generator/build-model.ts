@@ -188,6 +188,9 @@ function checkJobName(name: string): string | undefined {
     return `job name "${name}" is not a valid JavaScript identifier, so \`enqueue.${name}(...)\` could not be called; use letters, digits, _ and $, not starting with a digit (for example "${suggestion}")`;
   }
   if (name === '__proto__') return 'job name "__proto__" is reserved by JavaScript objects; pick another name';
+  if (name === 'then') {
+    return 'job name "then" would make the enqueue object look like a promise: `await` or an async return would call the job; pick another name';
+  }
   if (name.toLowerCase() === 'index')
     return `job name "${name}" would share its handler file with handlers/index.ts; pick another name`;
   if (windowsDeviceName.test(name))

@@ -111,13 +111,14 @@ const cases: Case[] = [
     ],
   },
   {
-    name: 'job names that would clash with a file: index, a Windows device name, __proto__',
+    name: 'job names that would clash with a file or with JavaScript: index, a Windows device name, __proto__, then',
     files: {
       'jobs.schema.ts': schemaFile(`{
   jobs: {
     Index: { args: z.object({}) },
     con: { args: z.object({}) },
     ['__proto__']: { args: z.object({}) },
+    then: { args: z.object({}) },
   },
 }`),
     },
@@ -125,6 +126,7 @@ const cases: Case[] = [
       /job "Index": .*would share its handler file with handlers\/index\.ts/,
       /job "con": .*cannot name a file on Windows/,
       /job "__proto__": .*reserved/,
+      /job "then": job name "then" would make the enqueue object look like a promise/,
     ],
   },
   {
