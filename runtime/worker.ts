@@ -250,6 +250,8 @@ export class Worker<State extends WorkerState = WorkerState> {
       if (due - now >= DELAY_UNIT_MS) return this.deferAgain(delivery, job, due - now);
       // A timer may fire a millisecond before its time by the wall clock, so wait until the due time has passed.
       for (let left = due - now; left > 0; left = due - Date.now()) await sleep(left);
+      // A shutdown may have requeued the delivery meanwhile; any outcome published now would duplicate the job.
+      if (delivery.settled) return;
       // The deadline may have passed while we waited.
       if (expired()) return deadLetterExpired();
     }

@@ -8,6 +8,7 @@ import { RabbitMQClient } from '../../runtime/client.js';
 import { DELAY_LEVELS, MAX_DELAY_MS, delayNames } from '../../runtime/delay-topology.js';
 import { Retry } from '../../runtime/errors.js';
 import type { JobContext } from '../../runtime/types.js';
+import { encodeJobBody, jobPublishOptions, newJobId } from '../../runtime/wire-format.js';
 import { closeAdmin, deleteJobQueue, queueDepth, uniqueName, waitFor } from '../helpers/broker.js';
 import {
   assertNoSocketLeak,
@@ -100,6 +101,45 @@ describe('delay ladder', () => {
       assert.deepEqual(early, [], `${early.length} of 900 jobs started before their due time`);
     } finally {
       await client.close();
+      await worker.close();
+      await deleteJobQueue(queue);
+    }
+    await assertNoSocketLeak(baseline);
+  });
+
+  it('publishes no outcome for a job a shutdown requeued while the worker waited out its remainder', async () => {
+    // The job arrives 99 ms early with arguments that fail the schema. The worker starts waiting; the shutdown
+    // requeues the delivery; when the wait ends, dead-lettering it as well would leave the job in two places.
+    const baseline = await socketBaseline();
+    const queue = uniqueName('remainder-shutdown');
+    const ran: unknown[] = [];
+    const { worker } = await startWorker({
+      queueName: queue,
+      handlers: {
+        count: { args: z.object({ n: z.number() }), handler: (_ctx: JobContext, args) => void ran.push(args) },
+      },
+    });
+    try {
+      const job = {
+        jobId: newJobId(),
+        functionName: 'count',
+        args: [],
+        kwargs: { n: 'not a number' },
+        jobTry: 1,
+        enqueueTime: new Date(),
+        queueName: queue,
+        deferUntil: new Date(Date.now() + 99),
+        expires: null,
+      };
+      await publishRaw('', queue, encodeJobBody(job), jobPublishOptions(job));
+      await waitFor(async () => (await queueDepth(queue)) === 0, 2_000, 5);
+      await worker.close();
+      await sleep(300);
+      // Exactly one copy: back in the queue (the shutdown won the race) or in the DLQ (the wait ended first).
+      const copies = ((await queueDepth(queue)) ?? 0) + ((await queueDepth(`${queue}_dlq`)) ?? 0);
+      assert.equal(copies, 1, `the job exists ${copies} times`);
+      assert.deepEqual(ran, []);
+    } finally {
       await worker.close();
       await deleteJobQueue(queue);
     }
