@@ -203,9 +203,9 @@ function schedule(options: EnqueueOptions, now: Date): { deferUntil: Date | null
     ) {
       throw new InvalidSchedule('expires must be a number of milliseconds > 0 or a valid Date');
     }
-    if (deferUntil && deferUntil.getTime() > expires.getTime())
+    if (deferUntil && deferUntil.getTime() >= expires.getTime())
       throw new InvalidSchedule(
-        `the job is deferred until ${deferUntil.toISOString()}, after it expires at ${expires.toISOString()}`,
+        `the job is deferred until ${deferUntil.toISOString()}, not before it expires at ${expires.toISOString()}`,
       );
   }
   return { deferUntil, expires };

@@ -1,5 +1,5 @@
 /** Headers of a message the worker dead-letters (docs/wire-format.md, "Dead-letter headers"). */
-import { errorCode } from './errors.js';
+import { ArqError } from './errors.js';
 import type { DeadLetterCategory } from './types.js';
 import type { Headers } from './wire-format.js';
 
@@ -33,8 +33,8 @@ export function deadLetterHeaders(original: Headers | undefined, facts: DeadLett
   }
   const err = facts.error;
   headers['x-error-type'] = err instanceof Error ? err.name : typeof err;
-  const code = errorCode(err);
-  if (code !== undefined) headers['x-error-code'] = code;
+  // Only our stable codes: operators filter the DLQ by them, and a foreign code (ECONNREFUSED) is not in docs/errors.md.
+  if (err instanceof ArqError) headers['x-error-code'] = err.code;
   headers['x-error-message'] = truncateUtf8(err instanceof Error ? err.message : String(err), MAX_ERROR_MESSAGE_BYTES);
   headers['x-error-category'] = facts.category;
   headers['x-failed-at'] = facts.failedAt.toISOString();
