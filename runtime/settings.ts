@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { InvalidSettings } from './errors.js';
+import { isZodSchema } from './zod-introspection.js';
 import type { Locale, LogLevel, Logger } from './logger.js';
 import { createConsoleLogger, localeFromEnvironment } from './logger.js';
 import type {
@@ -86,8 +87,8 @@ const handlerEntry = z.union([
   fn,
   z.looseObject({
     handler: fn,
-    args: z.custom<z.ZodType>((value) => value instanceof z.ZodType, 'must be a Zod schema').optional(),
-    result: z.custom<z.ZodType>((value) => value instanceof z.ZodType, 'must be a Zod schema').optional(),
+    args: z.custom<z.ZodType>(isZodSchema, 'must be a Zod schema').optional(),
+    result: z.custom<z.ZodType>(isZodSchema, 'must be a Zod schema').optional(),
     queue: queueNameSchema.optional(),
     maxRetries: z.number().int().nonnegative('must be 0 or more').optional(),
     timeout: positiveMs.optional(),

@@ -5,7 +5,7 @@
  * cannot publish an outcome for is nacked with requeue, never rejected into nowhere.
  */
 import type { Channel, ConsumeMessage, Options } from 'amqplib';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { BrokerConnection, oneLine } from './connection.js';
 import type { ManagedChannel } from './connection.js';
 import { ConfirmPublisher } from './confirm-publisher.js';
@@ -27,6 +27,7 @@ import { QueueTopology, deadLetterQueueName } from './queue-topology.js';
 import { backoffDelay, hasAttemptsLeft } from './retry-policy.js';
 import { Semaphore } from './semaphore.js';
 import { resolveWorkerSettings } from './settings.js';
+import { objectSchemaKeys } from './zod-introspection.js';
 import type { ResolvedWorkerSettings } from './settings.js';
 import type { DeadLetterCategory, JobContext, JobHandler, JobOutcome, WorkerSettings, WorkerState } from './types.js';
 import {
@@ -110,7 +111,7 @@ export class Worker<State extends WorkerState = WorkerState> {
         name,
         handler: registration.handler as JobHandler<unknown, unknown, WorkerState>,
         args,
-        argKeys: args instanceof z.ZodObject ? Object.keys(args.shape) : undefined,
+        argKeys: objectSchemaKeys(args),
         result: registration.result,
         queue: registration.queue ?? this.settings.queueName,
         maxRetries: registration.maxRetries ?? this.settings.maxRetries,
