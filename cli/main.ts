@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Builtins, Cli } from 'clipanion';
 import { GenerateCommand } from './generate-command.js';
+import { WorkerCommand } from './worker-command.js';
 import { packageInfo } from '../generator/package-info.js';
 
 /** The `arq-gen` command line; each command is registered here, one line each. */
@@ -14,6 +15,7 @@ export const cli = new Cli({
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
 cli.register(GenerateCommand);
+cli.register(WorkerCommand);
 
 if (isEntryModule()) void cli.runExit(process.argv.slice(2));
 
