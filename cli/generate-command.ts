@@ -7,10 +7,15 @@ export class GenerateCommand extends Command {
   static override paths = [['generate']];
 
   static override usage = Command.Usage({
-    description: 'Generate the typed client, worker wiring and handler stubs from jobs.schema.ts',
+    description:
+      'Generate the typed client, worker wiring, handler stubs and cross-language contracts from jobs.schema.ts',
     details: `
-      Writes the output folder (default \`generated/\`) and creates a handler file for each job that has none
-      (default \`handlers/\`; existing handler files are never overwritten).
+      Writes the output folder (default \`generated/\`: the typed client and worker wiring, JSON Schema documents
+      under \`schemas/\`, \`asyncapi.json\` and \`manifest.json\`) and creates a handler file for each job that has
+      none (default \`handlers/\`; existing handler files are never overwritten).
+
+      Warnings go to stderr and do not change the exit code: a refinement JSON Schema cannot express, and (when
+      writing) a change of a job's arguments that would dead-letter jobs already queued, with the safe alternative.
 
       Exit codes: 0 ok, 1 stale (with --check), 2 schema errors, 3 refused or I/O error.
     `,
@@ -59,6 +64,7 @@ export class GenerateCommand extends Command {
     }
     const report = await runGenerate(options);
     report.messages.forEach(print);
+    report.warnings.forEach(printError);
     report.errors.forEach(printError);
     return report.exitCode;
   }

@@ -35,6 +35,7 @@ export function buildModel(loaded: LoadedSchema, options: GenerateOptions): Sche
   const problem = (location: SourceLocation, message: string, job?: string): void => {
     diagnostics.push(job === undefined ? { location, message } : { location, job, message });
   };
+  const warnings: Diagnostic[] = [];
 
   if (definition === undefined) {
     problem(
@@ -72,7 +73,8 @@ export function buildModel(loaded: LoadedSchema, options: GenerateOptions): Sche
     const report = (message: string): void => problem(location, message, name);
     const nameProblem = checkJobName(name);
     if (nameProblem) report(nameProblem);
-    const job = jobModel(name, rawJobs[name], location, defaultQueue, loaded.isoDate, report);
+    const warn = (message: string): void => void warnings.push({ location, job: name, message });
+    const job = jobModel(name, rawJobs[name], location, defaultQueue, loaded.isoDate, report, warn);
     if (job && !nameProblem) jobs.push(job);
   }
   if (diagnostics.length > 0) throw new SchemaError(sortDiagnostics(diagnostics));
@@ -87,6 +89,7 @@ export function buildModel(loaded: LoadedSchema, options: GenerateOptions): Sche
     schemaHash: sha256(loaded.sourceText.replace(/\r\n/g, '\n')),
     defaultQueue,
     jobs: jobs.sort((a, b) => compareStrings(a.name, b.name)),
+    warnings: sortDiagnostics(warnings),
     generatorVersion: packageInfo().version,
     command: regenerateCommand(options),
   };
@@ -111,6 +114,7 @@ function jobModel(
   defaultQueue: string | undefined,
   isoDate: unknown,
   report: (message: string) => void,
+  warn: (message: string) => void,
 ): JobModel | undefined {
   if (!isPlainObject(raw)) {
     report(`must be an object like { args: z.object({ ... }) }, but it is ${describe(raw)}`);
@@ -137,6 +141,7 @@ function jobModel(
   }
 
   let argsSchemaHash = '';
+  let argsJsonSchema: Record<string, unknown> = {};
   if (zodVersion(args) !== 4 || zodType(args) !== 'object') {
     fail(
       zodVersion(args) === 3
@@ -146,10 +151,13 @@ function jobModel(
   } else {
     const converted = convertJsonSchema(args, 'input', isoDate);
     for (const field of converted.unsupported) fail(`args field "${field.path}": ${field.message}`);
+    for (const field of converted.lossy) warn(`args field "${field.path}": ${field.message}`);
     argsSchemaHash = sha256(stableJson(converted.jsonSchema));
+    argsJsonSchema = converted.jsonSchema;
   }
 
   let resultSchemaHash: string | undefined;
+  let resultJsonSchema: Record<string, unknown> | undefined;
   if (result !== undefined) {
     if (zodVersion(result) !== 4) {
       fail(
@@ -160,7 +168,9 @@ function jobModel(
     } else {
       const converted = convertJsonSchema(result, 'output', isoDate);
       for (const field of converted.unsupported) fail(`result field "${field.path}": ${field.message}`);
+      for (const field of converted.lossy) warn(`result field "${field.path}": ${field.message}`);
       resultSchemaHash = sha256(stableJson(converted.jsonSchema));
+      resultJsonSchema = converted.jsonSchema;
     }
   }
   if (!ok) return undefined;
@@ -176,6 +186,8 @@ function jobModel(
     hasResult: result !== undefined,
     argsSchemaHash,
     resultSchemaHash,
+    argsJsonSchema,
+    resultJsonSchema,
     location,
   };
 }

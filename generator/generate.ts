@@ -2,14 +2,15 @@ import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { buildModel } from './build-model.js';
-import { compareWithDisk, isUpToDate } from './check-files.js';
+import { compareWithDisk, isUpToDate, readPreviousOutput } from './check-files.js';
 import { findRenderedSyntaxErrors } from './check-syntax.js';
 import { emitFiles } from './emit-files.js';
 import { loadSchema } from './load-schema.js';
-import { ExitCode, RefusedError, SchemaError, formatDiagnostic } from './model.js';
+import { ExitCode, RefusedError, SchemaError, formatDiagnostic, formatWarning } from './model.js';
 import type { GenerateOptions, GenerateReport, RenderedFiles, SchemaModel } from './model.js';
 import { displayPath } from './project-paths.js';
 import { renderFiles } from './render-files.js';
+import { evolutionWarnings } from './schema-evolution.js';
 
 /** Everything one run computes before touching the disk: the model and the rendered files. */
 export interface RenderedSchema {
@@ -42,8 +43,9 @@ export async function renderSchema(options: GenerateOptions): Promise<RenderedSc
 export async function runGenerate(options: GenerateOptions): Promise<GenerateReport> {
   const messages: string[] = [];
   const errors: string[] = [];
+  const warnings: string[] = [];
   let watchedFiles: string[] = [resolve(options.cwd, options.schema)];
-  const report = (exitCode: ExitCode): GenerateReport => ({ exitCode, messages, errors, watchedFiles });
+  const report = (exitCode: ExitCode): GenerateReport => ({ exitCode, messages, errors, warnings, watchedFiles });
   const outShown = displayPath(options.cwd, options.out);
   const schemaShown = displayPath(options.cwd, options.schema);
   try {
@@ -51,6 +53,7 @@ export async function runGenerate(options: GenerateOptions): Promise<GenerateRep
     const { model, rendered, localFiles } = await renderSchema(options);
     watchedFiles = localFiles;
     const out = resolve(options.cwd, options.out);
+    warnings.push(...model.warnings.map(formatWarning));
 
     if (options.check) {
       const comparison = compareWithDisk(rendered.generated, out);
@@ -66,6 +69,8 @@ export async function runGenerate(options: GenerateOptions): Promise<GenerateRep
     }
 
     const handlersShown = displayPath(options.cwd, options.handlers);
+    // Compared with what is on disk before it is overwritten: the last run's output is the queue's past.
+    warnings.push(...evolutionWarnings(readPreviousOutput(out), model).map(formatWarning));
     const result = emitFiles(
       rendered,
       { out, handlers: resolve(options.cwd, options.handlers), outShown },
@@ -148,6 +153,7 @@ export async function watchGenerate(options: GenerateOptions, output: WatchOutpu
   const run = async (): Promise<void> => {
     const report = await runGenerate({ ...options, check: false });
     for (const line of report.messages) output.out(line);
+    for (const line of report.warnings) output.err(line);
     for (const line of report.errors) output.err(line);
     // After a failure the imports may be unknown (a syntax error stops loading early): keep watching
     // what the last good run imported too, so fixing an imported file regenerates.

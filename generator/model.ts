@@ -76,6 +76,10 @@ export interface JobModel {
   argsSchemaHash: string;
   /** SHA-256 of the result's JSON Schema (draft-07, output side), when there is a result schema. */
   resultSchemaHash: string | undefined;
+  /** The args' JSON Schema (draft-07, input side: the wire form producers send), as Zod writes it. */
+  argsJsonSchema: Record<string, unknown>;
+  /** The result's JSON Schema (draft-07, output side), when there is a result schema. */
+  resultJsonSchema: Record<string, unknown> | undefined;
   /** Where the job is declared, for messages. */
   location: SourceLocation;
 }
@@ -96,6 +100,8 @@ export interface SchemaModel {
   defaultQueue: string | undefined;
   /** Sorted by name with a locale-independent comparator. */
   jobs: JobModel[];
+  /** Problems that do not stop generation (a refinement JSON Schema cannot express), in source order. */
+  warnings: Diagnostic[];
   generatorVersion: string;
   /** The command that regenerates this output, for messages (`arq-gen generate` plus non-default flags). */
   command: string;
@@ -123,6 +129,8 @@ export interface GenerateReport {
   messages: string[];
   /** Lines for stderr. */
   errors: string[];
+  /** Lines for stderr that do not change the exit code (lossy JSON Schema, schema changes that dead-letter queued jobs). */
+  warnings: string[];
   /** Local files the schema imported (for watch mode); empty when loading failed before any import. */
   watchedFiles: string[];
 }
@@ -147,10 +155,20 @@ export class RefusedError extends Error {
 
 /** `file:line:column: job "x": message`, the shape editors and terminals link. */
 export function formatDiagnostic(diagnostic: Diagnostic): string {
-  const { file, line, column } = diagnostic.location;
-  const where = line === undefined ? file : column === undefined ? `${file}:${line}` : `${file}:${line}:${column}`;
-  const job = diagnostic.job === undefined ? '' : `job "${diagnostic.job}": `;
-  return `${where}: ${job}${diagnostic.message}`;
+  return `${formatLocation(diagnostic.location)}: ${jobPrefix(diagnostic)}${diagnostic.message}`;
+}
+
+/** `file:line:column: warning: job "x": message`: a problem that does not stop generation. */
+export function formatWarning(diagnostic: Diagnostic): string {
+  return `${formatLocation(diagnostic.location)}: warning: ${jobPrefix(diagnostic)}${diagnostic.message}`;
+}
+
+function formatLocation({ file, line, column }: SourceLocation): string {
+  return line === undefined ? file : column === undefined ? `${file}:${line}` : `${file}:${line}:${column}`;
+}
+
+function jobPrefix(diagnostic: Diagnostic): string {
+  return diagnostic.job === undefined ? '' : `job "${diagnostic.job}": `;
 }
 
 /** Locale-independent ordering, so output does not depend on the machine's language settings. */

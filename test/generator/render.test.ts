@@ -17,8 +17,10 @@ describe('convertJsonSchema', () => {
     const { jsonSchema, unsupported } = convertJsonSchema(args, 'input', isoDate);
     assert.deepEqual(unsupported, []);
     const properties = jsonSchema.properties as Record<string, unknown>;
-    assert.deepEqual(properties.at, { type: 'string', format: 'date-time' });
-    assert.deepEqual(properties.when, { type: 'string', format: 'date-time' });
+    // Zod's own pattern for z.iso.datetime({ offset: true }): the JSON Schema is exactly as strict as the codec.
+    const wire = { type: 'string', format: 'date-time', pattern: z.iso.datetime({ offset: true })._zod.pattern.source };
+    assert.deepEqual(properties.at, wire);
+    assert.deepEqual(properties.when, wire);
     assert.deepEqual(jsonSchema.required, ['at']);
     assert.equal(jsonSchema.$schema, 'http://json-schema.org/draft-07/schema#');
   });
@@ -26,7 +28,11 @@ describe('convertJsonSchema', () => {
   it('writes isoDate in results too, where its output side is a Date', () => {
     const { jsonSchema, unsupported } = convertJsonSchema(z.object({ done: isoDate }), 'output', isoDate);
     assert.deepEqual(unsupported, []);
-    assert.deepEqual((jsonSchema.properties as Record<string, unknown>).done, { type: 'string', format: 'date-time' });
+    assert.deepEqual((jsonSchema.properties as Record<string, unknown>).done, {
+      type: 'string',
+      format: 'date-time',
+      pattern: z.iso.datetime({ offset: true })._zod.pattern.source,
+    });
   });
 
   it('names every field that cannot travel as JSON, through wrappers, arrays, records, unions and pipes', () => {
@@ -41,9 +47,56 @@ describe('convertJsonSchema', () => {
     const { unsupported } = convertJsonSchema(args, 'input', isoDate);
     assert.deepEqual(
       unsupported.map((field) => field.path),
-      ['a', 'b[].c', 'd[*]', 'e', 'f', 'g[1]'],
+      ['a', 'b[].c', 'd[*]', 'e', 'f', 'f', 'g[1]'],
     );
     assert.match(unsupported[0]?.message ?? '', /use isoDate from 'rabbitmq-arq'/);
+    assert.match(unsupported[5]?.message ?? '', /a transform .* cannot travel as JSON: the client encodes arguments/);
+  });
+
+  it('names transforms, preprocessing, functions, undefined and bigint literals, on both sides', () => {
+    const args = z.object({
+      trimmed: z.string().transform((text) => text.trim()),
+      parsed: z.preprocess((value) => Number(value), z.number()),
+      callback: z.function(),
+      nothing: z.undefined(),
+      big: z.literal(10n),
+      nested: z.array(z.object({ n: z.string().transform((text) => text.length) })),
+      fine: z.codec(z.string(), z.number(), { decode: Number, encode: String }),
+      trimmedInPlace: z.string().trim(),
+    });
+    const { unsupported, lossy } = convertJsonSchema(args, 'input', isoDate);
+    assert.deepEqual(
+      unsupported.map((field) => field.path),
+      ['trimmed', 'parsed', 'callback', 'nothing', 'big', 'nested[].n'],
+    );
+    assert.match(unsupported[0]?.message ?? '', /z\.codec\(\) with both decode and encode/);
+    assert.match(unsupported[2]?.message ?? '', /a function cannot travel as JSON/);
+    assert.match(unsupported[3]?.message ?? '', /\.optional\(\)/);
+    assert.deepEqual(lossy, []);
+    const result = convertJsonSchema(z.object({ n: z.string().transform((text) => text.length) }), 'output', isoDate);
+    assert.deepEqual(
+      result.unsupported.map((field) => field.path),
+      ['n'],
+    );
+  });
+
+  it('reports refinements and custom types as lossy (a warning), not as errors', () => {
+    const args = z
+      .object({
+        even: z.number().refine((n) => n % 2 === 0),
+        checked: z.string().superRefine(() => undefined),
+        buffer: z.instanceof(Uint8Array),
+        plain: z.string().min(1).regex(/^a/),
+      })
+      .refine((value) => value.even > 0);
+    const { unsupported, lossy } = convertJsonSchema(args, 'input', isoDate);
+    assert.deepEqual(unsupported, []);
+    assert.deepEqual(
+      lossy.map((field) => field.path),
+      ['(the whole value)', 'even', 'checked', 'buffer'],
+    );
+    assert.match(lossy[1]?.message ?? '', /dead-lettered as INVALID_JOB_ARGS/);
+    assert.match(lossy[3]?.message ?? '', /z\.custom\(\) and z\.instanceof\(\) have no JSON Schema/);
   });
 
   it('survives recursive schemas', () => {
