@@ -142,7 +142,11 @@ class Comparison {
         if (issues.length === 0) break;
       }
       if (best === undefined) {
-        found.push({ path, change: `no longer accepts ${describeBranch(oldBranch)}`, fix: widenLater });
+        const wasNullable = oldBranch.type === 'null' || (allowedValues(oldBranch) ?? [undefined])[0] === null;
+        const change = wasNullable
+          ? 'no longer accepts null (it was nullable)'
+          : `no longer accepts ${describeBranch(oldBranch)}`;
+        found.push({ path, change, fix: widenLater });
       } else {
         found.push(...best);
       }

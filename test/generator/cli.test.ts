@@ -79,6 +79,22 @@ describe('arq-gen generate', { concurrency: true }, () => {
     );
   });
 
+  it('prints schema-evolution warnings on stderr and still exits 0', async () => {
+    const { scratch, flags } = project({
+      'jobs.schema.ts': schemaFile('{ jobs: { ping: { args: z.object({ id: z.string() }) } } }'),
+    });
+    assert.equal((await arqGen(['generate', ...flags])).code, 0);
+    scratch.write('jobs.schema.ts', schemaFile('{ jobs: { ping: { args: z.object({ id: z.number() }) } } }'));
+    const result = await arqGen(['generate', ...flags]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /generated\/: \d+ written/);
+    assert.match(
+      result.stderr,
+      /jobs\.schema\.ts:5:\d+: warning: job "ping": args field "id" changed type from string to number: .*dead-lettered as INVALID_JOB_ARGS/,
+    );
+    assert.doesNotMatch(result.stdout, /warning/);
+  });
+
   it('exits 3 when refusing a folder, and for --watch with --check', async () => {
     const { scratch, flags } = project({
       'jobs.schema.ts': schemaFile('{ jobs: { ping: { args: z.object({}) } } }'),
