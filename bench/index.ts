@@ -19,18 +19,17 @@ import type { Side } from './side.js';
 
 type RateScenario = Exclude<ScenarioName, 'latency'>;
 
-/** Jobs/s of one run, and CPU µs per job where the run measures it (end to end, drain). */
+/** Jobs/s of one run, and this process's CPU µs per job. */
 function rateOf(side: Side, scenario: RateScenario, type: QueueType, config: BenchConfig): Promise<SpanFigures> {
-  const rateOnly = (perSecond: number): SpanFigures => ({ perSecond, cpuPerJob: Number.NaN });
   switch (scenario) {
     case 'e2e':
       return side.endToEnd(type, config.jobs);
     case 'enqueue-batch':
-      return side.enqueueBatches(type, config.jobs).then(rateOnly);
+      return side.enqueueBatches(type, config.jobs);
     case 'enqueue-concurrent':
-      return side.enqueueConcurrent(type, config.jobs).then(rateOnly);
+      return side.enqueueConcurrent(type, config.jobs);
     case 'enqueue-serial':
-      return side.enqueueSerial(type, config.serialJobs).then(rateOnly);
+      return side.enqueueSerial(type, config.serialJobs);
     case 'drain':
       return side.drain(type, config.jobs);
   }
@@ -70,9 +69,9 @@ async function main(): Promise<void> {
           try {
             const figures = await rateOf(side, scenario, type, config);
             results.addRate(type, scenario, side.name, figures);
-            const cpu = Number.isNaN(figures.cpuPerJob) ? '' : `, ${figures.cpuPerJob.toFixed(1)} µs CPU/job`;
             const rate = Math.round(figures.perSecond).toLocaleString('en-US');
-            console.log(`  ${scenario.padEnd(19)} ${side.name.padEnd(4)} ${rate} jobs/s${cpu}`);
+            const cpu = figures.cpuPerJob.toFixed(1);
+            console.log(`  ${scenario.padEnd(19)} ${side.name.padEnd(4)} ${rate} jobs/s, ${cpu} µs CPU/job`);
           } catch (err) {
             results.fail(type, scenario, side.name, err);
             console.log(`  ${scenario.padEnd(19)} ${side.name.padEnd(4)} failed: ${(err as Error).message}`);

@@ -19,12 +19,11 @@ import {
   mark,
   now,
   paced,
-  perSecond,
   runConcurrently,
   span,
   withTimeout,
 } from './measure.js';
-import type { LatencyFigures, Mark } from './measure.js';
+import type { LatencyFigures, Mark, SpanFigures } from './measure.js';
 import { payloads, sendTime } from './payload.js';
 import type { BenchArgs, Payloads } from './payload.js';
 import { deleteQueue, freshQueueName, purgeQueue } from './queues.js';
@@ -85,16 +84,16 @@ export function oursSide(config: BenchConfig): Side {
     type: QueueType,
     jobs: number,
     work: (producer: RabbitMQClient, p: Payloads) => Promise<void>,
-  ): Promise<number> {
+  ): Promise<SpanFigures> {
     const queue = freshQueueName(type);
     const p = payloads(bodyBytes, queue);
     const producer = client(queue, type);
     try {
       await producer.enqueueJob('noop', p.oursArgs(-1));
       await purgeQueue(queue);
-      const start = now();
+      const start = mark();
       await withTimeout(work(producer, p), budgetFor(jobs), 'ours enqueue');
-      return perSecond(jobs, now() - start);
+      return span(start, mark(), jobs);
     } finally {
       await producer.close().catch(() => undefined);
       await deleteQueue(queue);

@@ -16,12 +16,11 @@ import {
   mark,
   now,
   paced,
-  perSecond,
   runConcurrently,
   span,
   withTimeout,
 } from './measure.js';
-import type { LatencyFigures, Mark } from './measure.js';
+import type { LatencyFigures, Mark, SpanFigures } from './measure.js';
 import { payloads, sendTime } from './payload.js';
 import type { BenchArgs, Payloads } from './payload.js';
 import { deleteQueue, freshQueueName, rawQueueOptions } from './queues.js';
@@ -108,14 +107,14 @@ export function rawSide(config: BenchConfig): Side {
     type: QueueType,
     jobs: number,
     work: (channel: ConfirmChannel, queue: string, p: Payloads) => Promise<void>,
-  ): Promise<number> {
+  ): Promise<SpanFigures> {
     const queue = freshQueueName(type);
     const p = payloads(bodyBytes, queue);
     const producer = await openProducer(url, queue, type);
     try {
-      const start = now();
+      const start = mark();
       await withTimeout(work(producer.channel, queue, p), budgetFor(jobs), 'raw enqueue');
-      return perSecond(jobs, now() - start);
+      return span(start, mark(), jobs);
     } finally {
       await producer.connection.close().catch(() => undefined);
       await deleteQueue(queue);

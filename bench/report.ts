@@ -60,11 +60,6 @@ const rateRows: Array<[ScenarioName, string]> = [
   ['drain', 'drain (jobs/s)'],
 ];
 
-const cpuRows: Array<[ScenarioName, string]> = [
-  ['e2e', 'end to end, client CPU per job (µs)'],
-  ['drain', 'drain, client CPU per job (µs)'],
-];
-
 function formatRate(value: number | undefined): string {
   return value === undefined || Number.isNaN(value) ? '–' : Math.round(value).toLocaleString('en-US');
 }
@@ -78,28 +73,30 @@ function ratio(ours: number | undefined, raw: number | undefined): string {
 }
 
 export function renderTable(config: BenchConfig, results: Results): string {
-  const lines = ['| queue | measure | ours | raw amqplib | ours/raw |', '|---|---|--:|--:|--:|'];
+  const lines = [
+    '| queue | measure | ours | raw amqplib | ours/raw | CPU µs/job, ours | CPU µs/job, raw |',
+    '|---|---|--:|--:|--:|--:|--:|',
+  ];
   for (const type of config.queueTypes) {
     for (const [scenario, label] of rateRows) {
       if (!config.scenarios.includes(scenario)) continue;
       const ours = results.rate(type, scenario, 'ours');
       const raw = results.rate(type, scenario, 'raw');
-      lines.push(`| ${type} | ${label} | ${formatRate(ours)} | ${formatRate(raw)} | ${ratio(ours, raw)} |`);
-    }
-    for (const [scenario, label] of cpuRows) {
-      if (!config.scenarios.includes(scenario)) continue;
-      const ours = results.cpu(type, scenario, 'ours');
-      const raw = results.cpu(type, scenario, 'raw');
-      lines.push(`| ${type} | ${label} | ${formatMs(ours)} | ${formatMs(raw)} | ${ratio(ours, raw)} |`);
+      const cpuOurs = formatMs(results.cpu(type, scenario, 'ours'));
+      const cpuRaw = formatMs(results.cpu(type, scenario, 'raw'));
+      lines.push(
+        `| ${type} | ${label} | ${formatRate(ours)} | ${formatRate(raw)} | ${ratio(ours, raw)} | ${cpuOurs} | ${cpuRaw} |`,
+      );
     }
     if (config.scenarios.includes('latency')) {
       const ours = results.latency(type, 'ours');
       const raw = results.latency(type, 'raw');
-      const pace = `${config.latencyRate}/s`;
-      lines.push(
-        `| ${type} | latency p50 at ${pace} (ms) | ${formatMs(ours?.p50)} | ${formatMs(raw?.p50)} | ${ratio(ours?.p50, raw?.p50)} |`,
-        `| ${type} | latency p99 at ${pace} (ms) | ${formatMs(ours?.p99)} | ${formatMs(raw?.p99)} | ${ratio(ours?.p99, raw?.p99)} |`,
-      );
+      for (const p of ['p50', 'p99'] as const) {
+        const label = `latency ${p} at ${config.latencyRate}/s (ms)`;
+        lines.push(
+          `| ${type} | ${label} | ${formatMs(ours?.[p])} | ${formatMs(raw?.[p])} | ${ratio(ours?.[p], raw?.[p])} | | |`,
+        );
+      }
     }
   }
   return lines.join('\n');

@@ -8,11 +8,11 @@ export interface Side {
   /** Jobs/s from the first publish to the last ack, producer and consumer running at once in this process. */
   endToEnd(type: QueueType, jobs: number): Promise<SpanFigures>;
   /** Confirmed jobs/s publishing batches of `batchSize`, one batch at a time. */
-  enqueueBatches(type: QueueType, jobs: number): Promise<number>;
+  enqueueBatches(type: QueueType, jobs: number): Promise<SpanFigures>;
   /** Confirmed jobs/s with `inFlight` single enqueues outstanding at all times. */
-  enqueueConcurrent(type: QueueType, jobs: number): Promise<number>;
+  enqueueConcurrent(type: QueueType, jobs: number): Promise<SpanFigures>;
   /** Confirmed jobs/s enqueueing one job at a time, each awaited. */
-  enqueueSerial(type: QueueType, jobs: number): Promise<number>;
+  enqueueSerial(type: QueueType, jobs: number): Promise<SpanFigures>;
   /** Jobs/s consuming a pre-filled queue, from the first delivery to the last ack. */
   drain(type: QueueType, jobs: number): Promise<SpanFigures>;
   /** Enqueue-to-handler-start latency at a paced rate (ms). */
