@@ -89,6 +89,16 @@ export function convertJsonSchema(schema: unknown, io: 'input' | 'output', isoDa
  * pattern it checks, so a producer validating with the JSON Schema accepts what the worker accepts.
  */
 function isoDateJsonSchema(isoDate: unknown): Record<string, unknown> {
+  if (typeof isoDate === 'object' && isoDate !== null) {
+    let json = isoDateJson.get(isoDate);
+    if (json === undefined) isoDateJson.set(isoDate, (json = convertIsoDate(isoDate)));
+    return json;
+  }
+  return convertIsoDate(isoDate);
+}
+const isoDateJson = new WeakMap<object, Record<string, unknown>>();
+
+function convertIsoDate(isoDate: unknown): Record<string, unknown> {
   const fallback = { type: 'string', format: 'date-time' };
   if (!isZodNode(isoDate)) return fallback;
   const wire = isoDate._zod.def.in;

@@ -10,6 +10,7 @@ import { delayNames, DELAY_UNIT_MS, MAX_DELAY_MS } from '../runtime/delay-topolo
 import { deadLetterQueueName, deadLetterQueueOptions, mainQueueOptions } from '../runtime/queue-topology.js';
 import { defaults } from '../runtime/settings.js';
 import { WIRE_VERSION } from '../runtime/wire-format.js';
+import { compareStrings } from './model.js';
 import type { JobModel, SchemaModel } from './model.js';
 import { doNotEdit, jobEnvelopeSchema, jsonFile } from './render-json-schemas.js';
 
@@ -68,8 +69,9 @@ export function renderAsyncApi(model: SchemaModel): string {
 function channelViews(model: SchemaModel, keys: KeyMaker): ChannelView[] {
   const byQueue = new Map<string | undefined, JobModel[]>();
   for (const job of model.jobs) byQueue.set(job.effectiveQueue, [...(byQueue.get(job.effectiveQueue) ?? []), job]);
+  // The client's default queue first, then the named queues in order.
   const queues = [...byQueue.keys()].sort((a, b) =>
-    a === undefined ? -1 : b === undefined ? 1 : a < b ? -1 : a > b ? 1 : 0,
+    a === undefined ? -1 : b === undefined ? 1 : compareStrings(a, b),
   );
   return queues.map((queue) => ({
     key: queue === undefined ? keys.make('defaultQueue') : keys.make(queue),

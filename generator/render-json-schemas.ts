@@ -49,10 +49,13 @@ export function jsonFile(value: unknown): string {
  * offset). Used for the envelope's times, which the worker reads with the same rules or looser.
  */
 export function dateTimeSchema(): Record<string, unknown> {
-  const json = z.toJSONSchema(z.iso.datetime({ offset: true }), { target: 'draft-7' }) as Record<string, unknown>;
-  delete json.$schema;
-  return json;
+  if (dateTime === undefined) {
+    dateTime = z.toJSONSchema(z.iso.datetime({ offset: true }), { target: 'draft-7' }) as Record<string, unknown>;
+    delete dateTime.$schema;
+  }
+  return structuredClone(dateTime);
 }
+let dateTime: Record<string, unknown> | undefined;
 
 /** Every `schemas/` file of the model, by path relative to the output folder. */
 export function renderJsonSchemas(model: SchemaModel): Map<string, string> {
