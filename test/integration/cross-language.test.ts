@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import type { Message } from 'amqplib';
-import { demoHandlersOn } from '../../examples/python/demo-worker.js';
+import { demoHandlersOn } from '../../examples/demo-worker.js';
 import type { JobOutcome } from '../../runtime/index.js';
 import {
   AMQP_URL,

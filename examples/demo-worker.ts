@@ -2,7 +2,7 @@
  * The demo's worker for the cross-language examples (docs/other-languages.md): the jobs of
  * jobs.schema.ts with the demo's handlers, printing each outcome, until Ctrl-C.
  *
- *   npx tsx examples/python/demo-worker.ts
+ *   npx tsx examples/demo-worker.ts
  *
  * Environment: AMQP_URL; ARQ_QUEUE runs every demo job on that one queue instead of the schema's
  * (`default` and `reports`); ARQ_QUEUE_TYPE is `quorum` (the default) or `classic` (to share the
@@ -12,9 +12,9 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'rabbitmq-arq';
 import type { HandlerMap, JobOutcome, QueueType, WorkerSettings } from 'rabbitmq-arq';
-import { createWorker } from '../../generated/index.js';
-import { handlers } from '../../handlers/index.js';
-import jobs from '../../jobs.schema.js';
+import { createWorker } from '../generated/index.js';
+import { handlers } from '../handlers/index.js';
+import jobs from '../jobs.schema.js';
 
 /**
  * The demo jobs registered as the generated `createWorker` registers them (schema, result schema,
