@@ -1,21 +1,11 @@
 /** Headers of a message the worker dead-letters (docs/wire-format.md, "Dead-letter headers"). */
 import { ArqError } from './errors.js';
 import type { DeadLetterCategory } from './types.js';
+import { publishedHeaders } from './wire-format.js';
 import type { Headers } from './wire-format.js';
 
 /** Far below amqplib's 64 KiB header table, so a huge error can never make the dead-letter publish fail. */
 export const MAX_ERROR_MESSAGE_BYTES = 4096;
-
-const brokerHeaders = new Set([
-  'x-death',
-  'x-delivery-count',
-  'x-first-death-exchange',
-  'x-first-death-queue',
-  'x-first-death-reason',
-  'x-last-death-exchange',
-  'x-last-death-queue',
-  'x-last-death-reason',
-]);
 
 export interface DeadLetterFacts {
   error: unknown;
@@ -27,10 +17,7 @@ export interface DeadLetterFacts {
 
 /** The delivery's own headers (wire version, retry count, trace headers) plus the `x-error-*` facts. */
 export function deadLetterHeaders(original: Headers | undefined, facts: DeadLetterFacts): Headers {
-  const headers: Headers = {};
-  for (const [name, value] of Object.entries(original ?? {})) {
-    if (!brokerHeaders.has(name) && !name.startsWith('x-error-')) headers[name] = value;
-  }
+  const headers = publishedHeaders(original);
   const err = facts.error;
   headers['x-error-type'] = err instanceof Error ? err.name : typeof err;
   // Only our stable codes: operators filter the DLQ by them, and a foreign code (ECONNREFUSED) is not in docs/errors.md.

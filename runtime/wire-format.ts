@@ -50,30 +50,31 @@ export function encodeJobBody(job: JobEnvelope): Buffer {
   );
 }
 
-/**
- * Headers a republish must not copy: the broker's own bookkeeping, the fields we rewrite, and the
- * dead-letter headers of an earlier failure (a replayed message must not carry a stale `x-failed-at`).
- */
-const droppedHeaders = new Set([
-  'x-death',
-  'x-delivery-count',
-  'x-retry-count',
-  'x-arq-version',
-  'x-failed-at',
-  'x-job-id',
-  'x-job-try',
-]);
-/** Prefixes of dropped headers: the broker's `x-first-death-*` / `x-last-death-*` (more may come) and our `x-error-*`. */
-const droppedHeaderPrefixes = ['x-first-death-', 'x-last-death-', 'x-error-'];
+/** The broker's bookkeeping (`x-death`, `x-delivery-count`, `x-first-death-*`, `x-last-death-*`) and our dead-letter facts. */
+function isBookkeepingHeader(name: string): boolean {
+  return (
+    name === 'x-death' ||
+    name === 'x-delivery-count' ||
+    name.startsWith('x-first-death-') ||
+    name.startsWith('x-last-death-') ||
+    // A replayed message must not carry the facts of an earlier failure into its next one.
+    name.startsWith('x-error-') ||
+    name === 'x-failed-at' ||
+    name === 'x-job-id' ||
+    name === 'x-job-try'
+  );
+}
 
-/** Trace and user headers of a delivery that travel on with its retry or dead-letter message. */
+/** A delivery's headers as they were published: wire version, retry count, trace and user headers. */
+export function publishedHeaders(headers: Headers | undefined): Headers {
+  const kept: Headers = {};
+  for (const [name, value] of Object.entries(headers ?? {})) if (!isBookkeepingHeader(name)) kept[name] = value;
+  return kept;
+}
+
+/** Trace and user headers of a delivery that travel on with its retry (which writes its own retry count and version). */
 export function carriedHeaders(headers: Headers | undefined): Headers {
-  const carried: Headers = {};
-  if (!headers) return carried;
-  for (const [name, value] of Object.entries(headers)) {
-    if (droppedHeaders.has(name) || droppedHeaderPrefixes.some((prefix) => name.startsWith(prefix))) continue;
-    carried[name] = value;
-  }
+  const { 'x-retry-count': _retryCount, 'x-arq-version': _version, ...carried } = publishedHeaders(headers);
   return carried;
 }
 

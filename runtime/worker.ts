@@ -32,6 +32,7 @@ import type { ResolvedWorkerSettings } from './settings.js';
 import type { DeadLetterCategory, JobContext, JobHandler, JobOutcome, WorkerSettings, WorkerState } from './types.js';
 import {
   carriedHeaders,
+  publishedHeaders,
   decodeJobMessage,
   encodeJobBody,
   jobPublishOptions,
@@ -435,11 +436,7 @@ export class Worker<State extends WorkerState = WorkerState> {
     // A Python defer_until may lie further ahead than the ladder holds: it then takes more than one trip.
     const route = routeDelay(this.settings.delayPrefix, delivery.queue, Math.min(remaining, MAX_DELAY_MS));
     const properties = delivery.message.properties;
-    const options = { ...copyProperties(properties, job.jobId), headers: carriedHeaders(properties.headers) };
-    if (properties.headers?.['x-retry-count'] !== undefined)
-      options.headers['x-retry-count'] = properties.headers['x-retry-count'];
-    if (properties.headers?.['x-arq-version'] !== undefined)
-      options.headers['x-arq-version'] = properties.headers['x-arq-version'];
+    const options = { ...copyProperties(properties, job.jobId), headers: publishedHeaders(properties.headers) };
     if (
       await this.publishOutcome(delivery, job.jobId, {
         exchange: route.exchange,
