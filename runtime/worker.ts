@@ -10,6 +10,7 @@ import { BrokerConnection, oneLine } from './connection.js';
 import type { ManagedChannel } from './connection.js';
 import { ConfirmPublisher } from './confirm-publisher.js';
 import type { OutgoingMessage } from './confirm-publisher.js';
+import { AttemptAbort, AttemptContext } from './attempt-context.js';
 import { deadLetterHeaders } from './dead-letter.js';
 import { DELAY_UNIT_MS, MAX_DELAY_MS, routeDelay } from './delay-topology.js';
 import {
@@ -21,7 +22,6 @@ import {
   WorkerShutdown,
   errorCode,
 } from './errors.js';
-import type { Logger, LogFields } from './logger.js';
 import { RuntimeLog } from './messages.js';
 import { QueueTopology, deadLetterQueueName } from './queue-topology.js';
 import { backoffDelay, hasAttemptsLeft } from './retry-policy.js';
@@ -64,7 +64,8 @@ interface Delivery {
   settled: boolean;
   /** Set once the handler started; a delivery that never started is requeued at once on shutdown. */
   started: boolean;
-  controller: AbortController | undefined;
+  /** Set once the handler started; shutdown aborts it through this. */
+  abort: AttemptAbort | undefined;
 }
 
 /** Counts since the worker started; `ongoing` is the number of handlers running now. */
@@ -213,49 +214,50 @@ export class Worker<State extends WorkerState = WorkerState> {
       void channel.close().catch(() => undefined);
       return;
     }
-    const delivery: Delivery = { channel, message, queue, settled: false, started: false, controller: undefined };
+    const delivery: Delivery = { channel, message, queue, settled: false, started: false, abort: undefined };
     this.deliveries.add(delivery);
-    this.handle(delivery)
-      .catch((err: unknown) => {
-        // Only a bug gets here; the delivery goes back to the queue rather than being lost.
-        this.log.error('job.outcome_unpublished', { jobId: message.properties.messageId, error: oneLine(err) });
-        this.nack(delivery);
-      })
-      .finally(() => this.deliveries.delete(delivery));
+    void this.handle(delivery);
   }
 
   private async handle(delivery: Delivery): Promise<void> {
+    try {
+      await this.process(delivery);
+    } catch (err) {
+      // Only a bug gets here; the delivery goes back to the queue rather than being lost.
+      this.log.error('job.outcome_unpublished', {
+        jobId: String(delivery.message.properties.messageId),
+        error: oneLine(err),
+      });
+      this.nack(delivery);
+    } finally {
+      this.deliveries.delete(delivery);
+    }
+  }
+
+  private async process(delivery: Delivery): Promise<void> {
     const { message, queue } = delivery;
-    const headers = message.properties.headers;
-    const decoded = decodeJobMessage(message.content, headers);
+    const decoded = decodeJobMessage(message.content, message.properties.headers);
     if (!decoded.ok) return this.deadLetter(delivery, decoded.error, 'invalid', decoded.partial);
     const job = decoded.job;
     if (decoded.assignedJobId) this.log.warn('job.assigned_id', { queue, jobId: job.jobId });
-    this.pendingRetries.delete(`${job.jobId}:${job.jobTry}`);
+    if (this.pendingRetries.size > 0) this.pendingRetries.delete(`${job.jobId}:${job.jobTry}`);
 
     const registered = this.jobs.get(job.functionName);
     if (!registered) return this.deadLetter(delivery, new UnknownJob(job.functionName), 'unknown_job', job);
-    const expires = job.expires;
-    const expired = (): boolean => expires !== null && Date.now() >= expires.getTime();
-    const deadLetterExpired = (): Promise<void> =>
-      this.deadLetter(
-        delivery,
-        new JobExpired(`job expired at ${expires?.toISOString()} before it could run`),
-        'expired',
-        job,
-      );
-    if (expired()) return deadLetterExpired();
-    const now = Date.now();
-    if (job.deferUntil && job.deferUntil.getTime() > now) {
+    if (isExpired(job)) return this.deadLetterExpired(delivery, job);
+    if (job.deferUntil) {
       const due = job.deferUntil.getTime();
-      // Never early: a long remainder goes back through the ladder, a short one is waited out here.
-      if (due - now >= DELAY_UNIT_MS) return this.deferAgain(delivery, job, due - now);
-      // A timer may fire a millisecond before its time by the wall clock, so wait until the due time has passed.
-      for (let left = due - now; left > 0; left = due - Date.now()) await sleep(left);
-      // A shutdown may have requeued the delivery meanwhile; any outcome published now would duplicate the job.
-      if (delivery.settled) return;
-      // The deadline may have passed while we waited.
-      if (expired()) return deadLetterExpired();
+      const now = Date.now();
+      if (due > now) {
+        // Never early: a long remainder goes back through the ladder, a short one is waited out here.
+        if (due - now >= DELAY_UNIT_MS) return this.deferAgain(delivery, job, due - now);
+        // A timer may fire a millisecond before its time by the wall clock, so wait until the due time has passed.
+        for (let left = due - now; left > 0; left = due - Date.now()) await sleep(left);
+        // A shutdown may have requeued the delivery meanwhile; any outcome published now would duplicate the job.
+        if (delivery.settled) return;
+        // The deadline may have passed while we waited.
+        if (isExpired(job)) return this.deadLetterExpired(delivery, job);
+      }
     }
 
     const merged = mergePositionalArgs(job.args, job.kwargs, registered.argKeys);
@@ -269,7 +271,7 @@ export class Worker<State extends WorkerState = WorkerState> {
       args = parsed.data;
     }
 
-    const release = await this.semaphore.acquire();
+    const release = this.semaphore.tryAcquire() ?? (await this.semaphore.acquire());
     if (delivery.settled || this.stopRequested) {
       release();
       this.requeue(delivery, job.jobId, 'shutdown');
@@ -279,6 +281,11 @@ export class Worker<State extends WorkerState = WorkerState> {
     await this.runAttempt(delivery, job, registered, args, release);
   }
 
+  private deadLetterExpired(delivery: Delivery, job: JobEnvelope): Promise<void> {
+    const error = new JobExpired(`job expired at ${job.expires?.toISOString()} before it could run`);
+    return this.deadLetter(delivery, error, 'expired', job);
+  }
+
   private async runAttempt(
     delivery: Delivery,
     job: JobEnvelope,
@@ -286,50 +293,53 @@ export class Worker<State extends WorkerState = WorkerState> {
     args: unknown,
     release: () => void,
   ): Promise<void> {
-    const controller = new AbortController();
-    delivery.controller = controller;
-    const ctx: JobContext<State> = {
-      jobId: job.jobId,
-      jobTry: job.jobTry,
-      functionName: job.functionName,
-      queueName: delivery.queue,
-      enqueueTime: job.enqueueTime,
-      redelivered: delivery.message.fields.redelivered,
-      signal: controller.signal,
-      logger: withFields(this.settings.logger, { jobId: job.jobId, functionName: job.functionName }),
-      state: this.state,
-    };
-    await this.runHook('onJobStart', () => this.settings.onJobStart?.(ctx));
+    const abort = new AttemptAbort();
+    delivery.abort = abort;
+    const ctx = new AttemptContext<State>(
+      job.jobId,
+      job.jobTry,
+      job.functionName,
+      delivery.queue,
+      job.enqueueTime,
+      delivery.message.fields.redelivered,
+      this.state,
+      abort,
+      this.settings.logger,
+    );
+    const { onJobStart, onJobEnd } = this.settings;
+    if (onJobStart) await this.runHook('onJobStart', () => onJobStart(ctx));
     this.log.debug('job.start', { jobId: job.jobId, functionName: job.functionName, jobTry: job.jobTry });
 
     const startedAt = Date.now();
-    const attempt = Promise.resolve().then(() => registered.handler(ctx as JobContext, args));
-    // The slot is held until the handler settles, even past its timeout: a handler that ignores
-    // its signal still uses a core or a connection, and must not be joined by another.
-    void attempt.then(release, release);
-    const timer = setTimeout(() => controller.abort(new JobTimeout(registered.timeout)), registered.timeout);
-    const aborted = new Promise<void>((resolve) =>
-      controller.signal.addEventListener('abort', () => resolve(), { once: true }),
-    );
-    let settled: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
-    await Promise.race([
-      attempt.then(
-        (value) => (settled ??= { ok: true, value }),
-        (error: unknown) => (settled ??= { ok: false, error }),
-      ),
-      aborted.then(() => (settled ??= { ok: false, error: controller.signal.reason })),
-    ]);
+    const timer = setTimeout(() => abort.abort(new JobTimeout(registered.timeout)), registered.timeout);
+    // Settles with the handler's outcome, or with the abort reason once the attempt times out or the
+    // worker shuts down. The slot is released only when the handler itself settles: one that ignores
+    // its signal still uses a core or a connection and must not be joined by another.
+    const outcome = await new Promise<Settled>((resolve) => {
+      abort.onAbort = () => resolve({ ok: false, error: abort.reason });
+      const settle = (result: Settled): void => {
+        release();
+        if (abort.aborted) this.log.debug('job.late_result', { jobId: job.jobId });
+        else resolve(result);
+      };
+      let returned: unknown;
+      try {
+        returned = registered.handler(ctx as unknown as JobContext, args);
+      } catch (error) {
+        settle({ ok: false, error });
+        return;
+      }
+      if (isThenable(returned))
+        returned.then(
+          (value) => settle({ ok: true, value }),
+          (error: unknown) => settle({ ok: false, error }),
+        );
+      else settle({ ok: true, value: returned });
+    });
     clearTimeout(timer);
-    const outcome = settled as { ok: true; value: unknown } | { ok: false; error: unknown };
-    if (controller.signal.aborted && !('value' in outcome && outcome.ok)) {
-      void attempt.then(
-        () => this.log.debug('job.late_result', { jobId: job.jobId }),
-        () => undefined,
-      );
-    }
 
     let end: JobOutcome;
-    if (controller.signal.aborted && controller.signal.reason instanceof WorkerShutdown) {
+    if (abort.aborted && abort.reason instanceof WorkerShutdown) {
       this.requeue(delivery, job.jobId, 'shutdown');
       end = { status: 'requeued', reason: 'shutdown' };
     } else if (outcome.ok) {
@@ -337,7 +347,7 @@ export class Worker<State extends WorkerState = WorkerState> {
     } else {
       end = await this.fail(delivery, job, registered, outcome.error);
     }
-    await this.runHook('onJobEnd', () => this.settings.onJobEnd?.(ctx, end));
+    if (onJobEnd) await this.runHook('onJobEnd', () => onJobEnd(ctx, end));
   }
 
   private async complete(
@@ -627,7 +637,7 @@ export class Worker<State extends WorkerState = WorkerState> {
       });
       if (waitForTasks) await this.waitForDeliveries(this.settings.gracefulShutdownTimeout);
       for (const delivery of this.deliveries)
-        delivery.controller?.abort(new WorkerShutdown('worker shut down before the job finished; requeued'));
+        delivery.abort?.abort(new WorkerShutdown('worker shut down before the job finished; requeued'));
       await this.waitForDeliveries(this.settings.connectionTimeout);
       await this.runHookOnShutdown();
       await this.teardown();
@@ -689,13 +699,14 @@ function copyProperties(
   return copy;
 }
 
-function withFields(logger: Logger, fields: LogFields): Logger {
-  return {
-    debug: (message, extra) => logger.debug(message, { ...fields, ...extra }),
-    info: (message, extra) => logger.info(message, { ...fields, ...extra }),
-    warn: (message, extra) => logger.warn(message, { ...fields, ...extra }),
-    error: (message, extra) => logger.error(message, { ...fields, ...extra }),
-  };
+type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function isExpired(job: JobEnvelope): boolean {
+  return job.expires !== null && Date.now() >= job.expires.getTime();
 }
 
 function sleep(ms: number): Promise<void> {
