@@ -45,6 +45,8 @@ export class RabbitMQClient {
   private topology: QueueTopology | undefined;
   private connecting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
+  /** Queue names already checked: the check runs once per name, not once per job. */
+  private readonly validQueueNames = new Set<string>();
 
   /** Validates the settings at once; throws InvalidSettings listing every bad field. */
   constructor(settings: ClientSettings = {}) {
@@ -96,8 +98,15 @@ export class RabbitMQClient {
     options: EnqueueOptions = {},
     definition: JobSpec = {},
   ): Promise<Job<R>> {
-    const [job] = await this.enqueueJobs([{ name, args, options, definition }]);
-    return job as Job<R>;
+    // The one-job path of enqueueJobs without its batch bookkeeping: this is the call producers make per job.
+    const prepared = this.prepare({ name, args, options, definition }, new Date());
+    if (!this.connection) await this.connect();
+    const deadline = Date.now() + this.settings.connectionTimeout;
+    const topology = this.topology as QueueTopology;
+    const queue = prepared.job.queueName;
+    if (!topology.isDeclared(queue)) await topology.ensureJobQueue(queue, deadline);
+    await (this.publisher as ConfirmPublisher).publish(prepared.message, deadline);
+    return prepared.job as Job<R>;
   }
 
   /**
@@ -112,9 +121,8 @@ export class RabbitMQClient {
     const deadline = Date.now() + this.settings.connectionTimeout;
     const topology = this.topology as QueueTopology;
     const publisher = this.publisher as ConfirmPublisher;
-    await Promise.all(
-      [...new Set(prepared.map((p) => p.job.queueName))].map((queue) => topology.ensureJobQueue(queue, deadline)),
-    );
+    const undeclared = new Set(prepared.map((p) => p.job.queueName).filter((queue) => !topology.isDeclared(queue)));
+    await Promise.all([...undeclared].map((queue) => topology.ensureJobQueue(queue, deadline)));
     const results = await Promise.allSettled(prepared.map((p) => publisher.publish(p.message, deadline)));
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw failure.reason;
@@ -125,9 +133,12 @@ export class RabbitMQClient {
     if (this.closing) throw new Closed('client is closed');
     const { name, options = {}, definition = {} } = request;
     const queueName = options.queueName ?? definition.queue ?? this.settings.defaultQueue;
-    const queueCheck = queueNameSchema.safeParse(queueName);
-    if (!queueCheck.success)
-      throw new InvalidSettings(`queue name "${queueName}" ${queueCheck.error.issues[0]?.message ?? 'is invalid'}`);
+    if (!this.validQueueNames.has(queueName)) {
+      const queueCheck = queueNameSchema.safeParse(queueName);
+      if (!queueCheck.success)
+        throw new InvalidSettings(`queue name "${queueName}" ${queueCheck.error.issues[0]?.message ?? 'is invalid'}`);
+      this.validQueueNames.add(queueName);
+    }
 
     const kwargs = definition.args ? encodeArgs(name, definition.args, request.args ?? {}) : (request.args ?? {});
     const { deferUntil, expires } = schedule(options, now);

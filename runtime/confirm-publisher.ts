@@ -33,7 +33,14 @@ export class ConfirmPublisher {
   constructor(private readonly channel: ManagedChannel<ConfirmChannel>) {}
 
   /** Resolves once the broker has confirmed the message; rejects on return, nack, or uncertainty. */
-  async publish(message: OutgoingMessage, deadline: number): Promise<void> {
+  publish(message: OutgoingMessage, deadline: number): Promise<void> {
+    // Hot path: a live channel and no backpressure write at once, without an extra await.
+    const live = this.drained ? undefined : this.channel.peek();
+    const confirmed = live && this.write(live, message);
+    return confirmed ?? this.publishWhenReady(message, deadline);
+  }
+
+  private async publishWhenReady(message: OutgoingMessage, deadline: number): Promise<void> {
     for (;;) {
       if (this.drained) await this.drained;
       const channel = await this.channel.get(deadline);

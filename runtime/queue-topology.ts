@@ -62,6 +62,7 @@ export function describeQueueMismatch(queue: string, type: QueueType, err: unkno
 /** Declares the queues a process publishes to or consumes from, once per process and name. */
 export class QueueTopology {
   private readonly declared = new Map<string, Promise<void>>();
+  private readonly ready = new Set<string>();
   private ladder: Promise<void> | undefined;
 
   constructor(
@@ -71,6 +72,11 @@ export class QueueTopology {
   ) {}
 
   /** Main queue, its DLQ, and its binding to the delay ladder's delivery exchange. */
+  /** Whether `queue` is known to be declared already (lets the hot path skip an await). */
+  isDeclared(queue: string): boolean {
+    return this.ready.has(queue);
+  }
+
   ensureJobQueue(queue: string, deadline: number): Promise<void> {
     let pending = this.declared.get(queue);
     if (!pending) {
@@ -87,7 +93,10 @@ export class QueueTopology {
         await bindToDelivery(channel, this.delayPrefix, queue);
       });
       this.declared.set(queue, pending);
-      pending.catch(() => this.declared.delete(queue));
+      pending.then(
+        () => this.ready.add(queue),
+        () => this.declared.delete(queue),
+      );
     }
     return pending;
   }
