@@ -224,11 +224,11 @@ const isoPattern = /^(\d{4})-(\d{2})-(\d{2})[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[
 const ownTimeFormat = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 export function parseWireTime(text: string): Date | undefined {
-  // Fast path for what our own encoder writes (every job body has one or more): a round trip through
-  // toISOString refuses impossible dates the same way the general path does.
+  // Fast path for what our own encoder writes (every job body has one or more).
   if (text.length === 24 && ownTimeFormat.test(text)) {
     const date = new Date(text);
-    return date.toISOString() === text ? date : undefined;
+    // Date rolls an impossible day over (February 30 becomes March 2), which changes the day of the month.
+    return date.getUTCDate() === Number(text.slice(8, 10)) ? date : undefined;
   }
   const match = isoPattern.exec(text);
   if (!match) return undefined;
