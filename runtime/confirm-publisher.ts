@@ -12,7 +12,6 @@
  * deadline; nothing was sent, so that wait is safe.
  */
 import type { ConfirmChannel, Message, Options } from 'amqplib';
-import { once } from 'node:events';
 import type { ManagedChannel } from './connection.js';
 import { oneLine } from './connection.js';
 import { ConnectionUnavailable, EnqueueUnconfirmed, PublishNacked, PublishReturned } from './errors.js';
@@ -28,7 +27,7 @@ export class ConfirmPublisher {
   /** messageId → number of returns not yet matched with their ack, per channel. */
   private readonly returns = new WeakMap<ConfirmChannel, Map<string, number>>();
   /** Set while the socket buffer is full: later publishes wait for 'drain' (backpressure). */
-  private drained: Promise<unknown> | undefined;
+  private drained: Promise<void> | undefined;
 
   constructor(private readonly channel: ManagedChannel<ConfirmChannel>) {}
 
@@ -95,11 +94,17 @@ export class ConfirmPublisher {
       return undefined;
     }
     if (!accepted && !this.drained) {
-      this.drained = once(channel, 'drain')
-        .catch(() => undefined)
-        .finally(() => (this.drained = undefined));
-      // A channel that closes instead of draining must not block later publishes.
-      channel.once('close', () => (this.drained = undefined));
+      this.drained = new Promise<void>((resolve) => {
+        // A channel that closes instead of draining must not block later publishes either.
+        const done = (): void => {
+          channel.off('drain', done);
+          channel.off('close', done);
+          this.drained = undefined;
+          resolve();
+        };
+        channel.on('drain', done);
+        channel.on('close', done);
+      });
     }
     return confirmed;
   }
