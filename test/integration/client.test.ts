@@ -322,6 +322,27 @@ describe('RabbitMQClient', () => {
     await assert.rejects(client.enqueueJob('x', {}, { deferBy: 1, deferUntil: new Date() }), InvalidSchedule);
   });
 
+  it('keeps two channels however many enqueues, failures and re-opened channels it went through', async () => {
+    const marker = uniqueName('channels');
+    const classic = newQueue('classic-taken');
+    await withChannel((channel) => channel.assertQueue(classic, { durable: true }));
+    const queue = newQueue('channels');
+    const client = newClient({ defaultQueue: queue, connectionName: marker });
+    await client.enqueueJobs(Array.from({ length: 500 }, (_, i) => ({ name: 'a', args: { i } })));
+    await client.enqueueJob('deferred', {}, { deferBy: 200 });
+    // Let it leave the ladder before the test deletes its queue (it would end in the unroutable queue).
+    assert.ok(await waitFor(async () => (await queueDepth(queue)) === 501));
+    // A 406 closes the declare channel; it must be replaced, not multiplied.
+    for (let i = 0; i < 3; i += 1)
+      await assert.rejects(client.enqueueJob('x', {}, { queueName: classic }), BrokerConfigurationError);
+    await client.enqueueJob('after', {}, { queueName: newQueue('channels-after') });
+    const [pid] = await connectionPids(marker);
+    assert.ok(pid);
+    const { stdout } = await run('rabbitmqctl', ['-q', 'list_channels', 'connection']);
+    const channels = stdout.split('\n').filter((line) => line.trim() === pid).length;
+    assert.equal(channels, 2, 'one publish channel and one declare channel');
+  });
+
   it('closes idempotently and refuses work afterwards', async () => {
     const client = newClient({ defaultQueue: newQueue('closing') });
     await client.connect();
