@@ -62,11 +62,13 @@ export class ConfirmPublisher {
         resolveConfirm = resolve;
         rejectConfirm = reject;
       });
+      // Options objects are built per message, so setting the flag in place saves a copy per publish.
+      message.options.mandatory = true;
       accepted = channel.publish(
         message.exchange,
         message.routingKey,
         message.body,
-        { ...message.options, mandatory: true },
+        message.options,
         (err: unknown) => {
           const id = message.options.messageId;
           const returned = returns.get(id) ?? 0;
