@@ -16,7 +16,7 @@ import { QueueTopology } from './queue-topology.js';
 import { queueNameSchema, resolveClientSettings } from './settings.js';
 import type { ResolvedClientSettings } from './settings.js';
 import type { ClientSettings, EnqueueOptions } from './types.js';
-import { encodeJobBody, jobPublishOptions, newJobId } from './wire-format.js';
+import { MAX_JOB_ID_BYTES, encodeJobBody, jobPublishOptions, newJobId } from './wire-format.js';
 import type { JobEnvelope } from './wire-format.js';
 
 /** What generated code passes along with a job: its argument schema and its queue. */
@@ -140,6 +140,12 @@ export class RabbitMQClient {
       this.validQueueNames.add(queueName);
     }
 
+    if (options.jobId !== undefined && (options.jobId === '' || Buffer.byteLength(options.jobId) > MAX_JOB_ID_BYTES)) {
+      throw new InvalidSettings(`jobId must be 1 to ${MAX_JOB_ID_BYTES} bytes (it is the AMQP message_id)`);
+    }
+    if (Buffer.byteLength(name) > MAX_JOB_ID_BYTES || name === '') {
+      throw new InvalidSettings(`job name must be 1 to ${MAX_JOB_ID_BYTES} bytes (it is the AMQP type)`);
+    }
     const kwargs = definition.args ? encodeArgs(name, definition.args, request.args ?? {}) : (request.args ?? {});
     const { deferUntil, expires } = schedule(options, now);
 

@@ -13,7 +13,7 @@
  */
 import type { ConfirmChannel, Message, Options } from 'amqplib';
 import type { ManagedChannel } from './connection.js';
-import { oneLine } from './connection.js';
+import { oneLine, withDeadline } from './connection.js';
 import { ConnectionUnavailable, EnqueueUnconfirmed, PublishNacked, PublishReturned } from './errors.js';
 
 export interface OutgoingMessage {
@@ -28,33 +28,42 @@ export class ConfirmPublisher {
   private readonly returns = new WeakMap<ConfirmChannel, Map<string, number>>();
   /** Set while the socket buffer is full: later publishes wait for 'drain' (backpressure). */
   private drained: Promise<void> | undefined;
+  /** Written, not yet confirmed. A broker that stops answering (a memory or disk alarm blocks publishers) must not hold callers past their deadline. */
+  private readonly unconfirmed = new Set<{ deadline: number; expire: () => void }>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly channel: ManagedChannel<ConfirmChannel>) {}
 
-  /** Resolves once the broker has confirmed the message; rejects on return, nack, or uncertainty. */
+  /** Resolves once the broker has confirmed the message; rejects on return, nack, uncertainty or the deadline. */
   publish(message: OutgoingMessage, deadline: number): Promise<void> {
-    // Hot path: a live channel and no backpressure write at once, without an extra await.
-    const live = this.drained ? undefined : this.channel.peek();
-    const confirmed = live && this.write(live, message);
-    return confirmed ?? this.publishWhenReady(message, deadline);
+    try {
+      // Hot path: a live channel and no backpressure write at once, without an extra await.
+      const live = this.drained ? undefined : this.channel.peek();
+      const confirmed = live && this.write(live, message, deadline);
+      return confirmed ?? this.publishWhenReady(message, deadline);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
   private async publishWhenReady(message: OutgoingMessage, deadline: number): Promise<void> {
     for (;;) {
-      if (this.drained) await this.drained;
+      if (this.drained) await withDeadline(this.drained, deadline, () => unconfirmedAtDeadline(message));
       const channel = await this.channel.get(deadline);
-      const confirmed = this.write(channel, message);
+      const confirmed = this.write(channel, message, deadline);
       if (confirmed) return confirmed;
       // The channel was already closed: nothing was sent, so waiting for the next one is safe.
       if (Date.now() >= deadline) throw new ConnectionUnavailable('broker unavailable until the enqueue deadline');
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
 
-  /** Writes the message; returns the confirm promise, or undefined when the channel was closed. */
-  private write(channel: ConfirmChannel, message: OutgoingMessage): Promise<void> | undefined {
+  /** Writes the message; returns the confirm promise, or undefined when the channel was already closed. */
+  private write(channel: ConfirmChannel, message: OutgoingMessage, deadline: number): Promise<void> | undefined {
     const returns = this.returnsOf(channel);
     let confirmed: Promise<void>;
     let accepted: boolean;
+    let pending!: { deadline: number; expire: () => void };
     try {
       let resolveConfirm!: () => void;
       let rejectConfirm!: (err: Error) => void;
@@ -62,6 +71,7 @@ export class ConfirmPublisher {
         resolveConfirm = resolve;
         rejectConfirm = reject;
       });
+      pending = { deadline, expire: () => rejectConfirm(unconfirmedAtDeadline(message)) };
       // Options objects are built per message, so setting the flag in place saves a copy per publish.
       message.options.mandatory = true;
       accepted = channel.publish(
@@ -70,6 +80,7 @@ export class ConfirmPublisher {
         message.body,
         message.options,
         (err: unknown) => {
+          this.unconfirmed.delete(pending);
           const id = message.options.messageId;
           const returned = returns.get(id) ?? 0;
           if (returned > 0) {
@@ -92,9 +103,14 @@ export class ConfirmPublisher {
           }
         },
       );
-    } catch {
-      return undefined;
+    } catch (err) {
+      // amqplib throws on a closed channel (nothing was sent) and on a message it cannot encode
+      // (a messageId over 255 bytes, a header table over 64 KiB): only the first is worth a retry.
+      if (isChannelClosed(err)) return undefined;
+      throw err;
     }
+    this.unconfirmed.add(pending);
+    this.sweeper ??= setInterval(() => this.expireUnconfirmed(), 1_000).unref();
     if (!accepted && !this.drained) {
       this.drained = new Promise<void>((resolve) => {
         // A channel that closes instead of draining must not block later publishes either.
@@ -111,6 +127,19 @@ export class ConfirmPublisher {
     return confirmed;
   }
 
+  private expireUnconfirmed(): void {
+    const now = Date.now();
+    for (const pending of this.unconfirmed) {
+      if (pending.deadline > now) continue;
+      this.unconfirmed.delete(pending);
+      pending.expire();
+    }
+    if (this.unconfirmed.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
   private returnsOf(channel: ConfirmChannel): Map<string, number> {
     let returns = this.returns.get(channel);
     if (!returns) {
@@ -124,6 +153,16 @@ export class ConfirmPublisher {
     }
     return returns;
   }
+}
+
+function isChannelClosed(err: unknown): boolean {
+  return err instanceof Error && err.name === 'IllegalOperationError' && /Channel clos/i.test(err.message);
+}
+
+function unconfirmedAtDeadline(message: OutgoingMessage): EnqueueUnconfirmed {
+  return new EnqueueUnconfirmed(
+    `the broker did not confirm ${describe(message)} before the deadline (is it blocked by a memory or disk alarm?); it may or may not be queued`,
+  );
 }
 
 function describe(message: OutgoingMessage): string {

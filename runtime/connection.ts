@@ -28,8 +28,9 @@ export interface ConnectionOptions {
 export function isConfigurationError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   if (code === 403 || code === 406 || code === 530) return true;
+  // The handshake's refusal has no code, only its text; digits alone could be part of a queue or host name.
   const message = err instanceof Error ? err.message : String(err);
-  return /\b(403|406|530)\b|ACCESS[-_]REFUSED|PRECONDITION[-_]FAILED|NOT[-_]ALLOWED/.test(message);
+  return /ACCESS[-_]REFUSED|PRECONDITION[-_]FAILED|NOT[-_]ALLOWED/.test(message);
 }
 
 function withHeartbeat(url: string, heartbeatMs: number): string {
@@ -112,6 +113,8 @@ export class BrokerConnection {
     this.model.on('connect', () => {
       if (!this.closing) log.info('connection.recovered', { url: this.displayUrl });
     });
+    this.model.on('blocked', (reason: string) => log.warn('connection.blocked', { url: this.displayUrl, reason }));
+    this.model.on('unblocked', () => log.info('connection.unblocked', { url: this.displayUrl }));
   }
 
   /** A channel that re-opens itself, running `onOpen` on each fresh channel before handing it out. */
@@ -154,7 +157,11 @@ export class BrokerConnection {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.all([...this.channels].map((managed) => managed.close()));
-      await this.model.close().catch(() => {});
+      // Like a channel's, the connection's close waits for the broker's answer; a dead socket never gives one.
+      await Promise.race([
+        this.model.close().catch(() => {}),
+        new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
+      ]);
     })();
     return this.closing;
   }
@@ -289,9 +296,23 @@ export class ManagedChannel<C extends Channel> extends EventEmitter<ChannelEvent
     const channel = this.current;
     this.current = undefined;
     this.connection.forget(this as unknown as ManagedChannel<Channel>);
-    if (channel) await channel.close().catch(() => {});
+    if (channel) await closeChannel(channel);
     this.emit('failed', new Closed(`channel ${this.role} is closed`));
   }
+}
+
+/**
+ * Closes a channel without hanging: amqplib resolves close() only when the broker answers, which a
+ * dead socket never does, though the channel does emit 'close'.
+ */
+async function closeChannel(channel: Channel): Promise<void> {
+  await Promise.race([
+    channel.close().catch(() => undefined),
+    new Promise<void>((resolve) => {
+      channel.once('close', () => resolve());
+      setTimeout(resolve, 5_000).unref();
+    }),
+  ]);
 }
 
 export function oneLine(err: unknown): string {

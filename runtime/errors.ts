@@ -72,8 +72,9 @@ export class InvalidJobResult extends ArqError {
   constructor(
     readonly jobName: string,
     readonly issues: readonly z.core.$ZodIssue[],
+    detail?: string,
   ) {
-    super(`invalid result from job "${jobName}": ${formatIssues(issues)}`);
+    super(`invalid result from job "${jobName}": ${detail ?? formatIssues(issues)}`);
   }
 }
 

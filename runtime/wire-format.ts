@@ -8,6 +8,8 @@ import type { Options } from 'amqplib';
 import { InvalidMessage, UnsupportedWireVersion } from './errors.js';
 
 export const WIRE_VERSION = 1;
+/** AMQP short strings (message_id, type) hold at most 255 bytes. */
+export const MAX_JOB_ID_BYTES = 255;
 
 /** A job as it travels: the body's fields, decoded. */
 export interface JobEnvelope {
@@ -144,6 +146,9 @@ export function decodeJobMessage(content: Buffer, headers: Headers | undefined, 
     partial.jobId = newJobId();
     assignedJobId = true;
   } else if (typeof rawJobId === 'string') {
+    // It becomes the AMQP message_id of the job's retries and dead letter, a short string of at most 255 bytes.
+    if (Buffer.byteLength(rawJobId) > MAX_JOB_ID_BYTES)
+      return fail(new InvalidMessage(`job_id is longer than ${MAX_JOB_ID_BYTES} bytes`));
     partial.jobId = rawJobId;
   } else {
     return fail(new InvalidMessage(`job_id must be a string, got ${typeof rawJobId}`));
@@ -152,6 +157,8 @@ export function decodeJobMessage(content: Buffer, headers: Headers | undefined, 
   if (typeof fields.function !== 'string' || fields.function === '') {
     return fail(new InvalidMessage('function must be a non-empty string naming the job'));
   }
+  if (Buffer.byteLength(fields.function) > MAX_JOB_ID_BYTES)
+    return fail(new InvalidMessage(`function is longer than ${MAX_JOB_ID_BYTES} bytes`));
   partial.functionName = fields.function;
   if (typeof fields.queue_name === 'string') partial.queueName = fields.queue_name;
 

@@ -64,6 +64,8 @@ interface Delivery {
   settled: boolean;
   /** Set once the handler started; a delivery that never started is requeued at once on shutdown. */
   started: boolean;
+  /** Set while its successor message (retry, re-deferral, dead letter) awaits its confirm: it settles by itself. */
+  publishing: boolean;
   /** Set once the handler started; shutdown aborts it through this. */
   abort: AttemptAbort | undefined;
 }
@@ -96,6 +98,8 @@ export class Worker<State extends WorkerState = WorkerState> {
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private stopRequested = false;
+  /** Set when the worker stopped because something failed for good; `run()` then rejects with it. */
+  private failure: Error | undefined;
   private abortWaitNow: (() => void) | undefined;
   private stopped!: () => void;
   private readonly whenStopped = new Promise<void>((resolve) => (this.stopped = resolve));
@@ -138,9 +142,14 @@ export class Worker<State extends WorkerState = WorkerState> {
    * draining its queues). Resolves once fully stopped; rejects if startup fails.
    */
   run(): Promise<void> {
+    // Closed before it ever ran: nothing to start, and nothing would tear a late start down.
+    if (this.stopRequested && !this.starting) return this.whenStopped;
     this.starting ??= this.start();
     this.running ??= this.starting.then(
-      () => this.whenStopped,
+      () =>
+        this.whenStopped.then(() => {
+          if (this.failure) throw this.failure;
+        }),
       async (err: unknown) => {
         await this.teardown();
         throw err;
@@ -185,12 +194,20 @@ export class Worker<State extends WorkerState = WorkerState> {
         tag: undefined,
       };
       consumer.channel = connection.channel(`consume ${queue}`, async (channel) => {
+        // A channel re-opened while stopping must not consume again: every delivery would only be requeued.
+        if (this.stopRequested) return;
         // Per-consumer prefetch: quorum queues have no global QoS.
         await channel.prefetch(settings.prefetchCount);
         const reply = await channel.consume(queue, (message) => this.onDelivery(channel, queue, message), {
           noAck: false,
         });
         consumer.tag = reply.consumerTag;
+      });
+      consumer.channel.on('failed', (err) => {
+        if (this.stopRequested || errorCode(err) === 'CLOSED') return;
+        // This queue can no longer be consumed (e.g. redeclared with other arguments): stop rather than run half-deaf.
+        this.failure ??= err;
+        void this.shutdown(`consumer of ${queue} failed: ${oneLine(err)}`);
       });
       this.consumers.push(consumer);
     }
@@ -214,7 +231,15 @@ export class Worker<State extends WorkerState = WorkerState> {
       void channel.close().catch(() => undefined);
       return;
     }
-    const delivery: Delivery = { channel, message, queue, settled: false, started: false, abort: undefined };
+    const delivery: Delivery = {
+      channel,
+      message,
+      queue,
+      settled: false,
+      started: false,
+      publishing: false,
+      abort: undefined,
+    };
     this.deliveries.add(delivery);
     void this.handle(delivery);
   }
@@ -265,9 +290,11 @@ export class Worker<State extends WorkerState = WorkerState> {
       return this.deadLetter(delivery, new InvalidJobArgs(job.functionName, [], merged.reason), 'invalid', job);
     let args: unknown = merged.value;
     if (registered.args) {
-      const parsed = registered.args.safeParse(merged.value);
-      if (!parsed.success)
-        return this.deadLetter(delivery, new InvalidJobArgs(job.functionName, parsed.error.issues), 'invalid', job);
+      const parsed = safeParse(registered.args, merged.value);
+      if (!parsed.success) {
+        const error = new InvalidJobArgs(job.functionName, parsed.issues, parsed.thrown);
+        return this.deadLetter(delivery, error, 'invalid', job);
+      }
       args = parsed.data;
     }
 
@@ -316,6 +343,12 @@ export class Worker<State extends WorkerState = WorkerState> {
     // worker shuts down. The slot is released only when the handler itself settles: one that ignores
     // its signal still uses a core or a connection and must not be joined by another.
     const outcome = await new Promise<Settled>((resolve) => {
+      if (abort.aborted) {
+        // Aborted (shutdown) while onJobStart ran: the handler never starts.
+        release();
+        resolve({ ok: false, error: abort.reason });
+        return;
+      }
       abort.onAbort = () => resolve({ ok: false, error: abort.reason });
       const settle = (result: Settled): void => {
         release();
@@ -358,9 +391,9 @@ export class Worker<State extends WorkerState = WorkerState> {
     ms: number,
   ): Promise<JobOutcome> {
     if (registered.result) {
-      const checked = registered.result.safeParse(value);
+      const checked = safeParse(registered.result, value);
       if (!checked.success) {
-        const error = new InvalidJobResult(job.functionName, checked.error.issues);
+        const error = new InvalidJobResult(job.functionName, checked.issues, checked.thrown);
         this.counters.failed += 1;
         await this.deadLetter(delivery, error, 'non_retriable', job);
         return { status: 'dead', error, category: 'non_retriable' };
@@ -500,6 +533,10 @@ export class Worker<State extends WorkerState = WorkerState> {
     jobId: string | undefined,
     outgoing: OutgoingMessage,
   ): Promise<boolean> {
+    // Already requeued (shutdown): publishing a successor now would put the job in two places.
+    if (delivery.settled) return false;
+    // From here on the delivery settles by itself (ack on confirm, nack on failure); shutdown leaves it be.
+    delivery.publishing = true;
     try {
       await (this.publisher as ConfirmPublisher).publish(outgoing, Date.now() + this.settings.connectionTimeout);
     } catch (err) {
@@ -627,9 +664,10 @@ export class Worker<State extends WorkerState = WorkerState> {
       );
       // 2. Prefetched deliveries that never started go back at once, using no attempt.
       for (const delivery of this.deliveries)
-        if (!delivery.started) this.requeue(delivery, String(delivery.message.properties.messageId ?? '?'), 'shutdown');
+        if (!delivery.started && !delivery.publishing)
+          this.requeue(delivery, String(delivery.message.properties.messageId ?? '?'), 'shutdown');
       // 3. Running jobs get the grace period, then their signal fires and they are requeued.
-      const running = [...this.deliveries].filter((delivery) => delivery.started && !delivery.settled).length;
+      const running = [...this.deliveries].filter((delivery) => !delivery.settled).length;
       this.log.info('worker.stopping', {
         reason,
         timeout: waitForTasks ? this.settings.gracefulShutdownTimeout : 0,
@@ -659,8 +697,10 @@ export class Worker<State extends WorkerState = WorkerState> {
   private waitForDeliveries(timeout: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const deadline = Date.now() + timeout;
+      // Deliveries already requeued may still sit waiting for a slot; only unsettled ones are worth waiting for.
+      const allSettled = (): boolean => [...this.deliveries].every((delivery) => delivery.settled);
       const poll = setInterval(() => {
-        if (this.deliveries.size === 0 || Date.now() >= deadline) finish();
+        if (allSettled() || Date.now() >= deadline) finish();
       }, 20);
       const finish = (): void => {
         clearInterval(poll);
@@ -668,7 +708,7 @@ export class Worker<State extends WorkerState = WorkerState> {
         resolve();
       };
       this.abortWaitNow = finish;
-      if (this.deliveries.size === 0) finish();
+      if (allSettled()) finish();
     });
   }
 
@@ -700,6 +740,23 @@ function copyProperties(
 }
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+type Checked =
+  { success: true; data: unknown } | { success: false; issues: readonly z.core.$ZodIssue[]; thrown?: string };
+
+/**
+ * `safeParse` that also catches what a user's schema throws: Zod does not catch exceptions inside a
+ * transform or refinement, and an async schema throws when parsed synchronously. Without this the
+ * delivery would be requeued and redelivered in a hot loop.
+ */
+function safeParse(schema: z.ZodType, value: unknown): Checked {
+  try {
+    const result = schema.safeParse(value);
+    return result.success ? { success: true, data: result.data } : { success: false, issues: result.error.issues };
+  } catch (err) {
+    return { success: false, issues: [], thrown: `the schema threw: ${oneLine(err)}` };
+  }
+}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
