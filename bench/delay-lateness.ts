@@ -49,13 +49,11 @@ try {
   // deferUntil, not deferBy: the due time is fixed before publishing, so publish time counts as lateness.
   for (let i = 0; i < requests.length; i += 500) {
     await client.enqueueJobs(
-      requests
-        .slice(i, i + 500)
-        .map((r) => ({
-          name: 'due',
-          args: { due: r.due },
-          options: r.delay > 0 ? { deferUntil: new Date(r.due) } : {},
-        })),
+      requests.slice(i, i + 500).map((r) => ({
+        name: 'due',
+        args: { due: r.due },
+        options: r.delay > 0 ? { deferUntil: new Date(r.due) } : {},
+      })),
     );
   }
   const timeout = setTimeout(finish, maxDelay + 60_000);
