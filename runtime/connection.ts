@@ -144,14 +144,21 @@ export class BrokerConnection {
 
   /** A short-lived plain channel for one-off checks (a passive declare that may close it). */
   async scratchChannel(deadline: number): Promise<Channel> {
-    return withDeadline(
-      this.model.createChannel(),
-      deadline,
-      () => new ConnectionUnavailable(`broker at ${this.displayUrl} unavailable`),
-    ).then((ch) => {
+    const opening = this.model.createChannel().then((ch) => {
       ch.on('error', () => {});
       return ch;
     });
+    try {
+      return await withDeadline(
+        opening,
+        deadline,
+        () => new ConnectionUnavailable(`broker at ${this.displayUrl} unavailable`),
+      );
+    } catch (err) {
+      // A channel that opens after the deadline must still be closed, or it leaks.
+      void opening.then((ch) => ch.close()).catch(() => undefined);
+      throw err;
+    }
   }
 
   close(): Promise<void> {
