@@ -80,8 +80,8 @@ export const catalogues: Record<Locale, Record<MessageKey, (p: Params) => string
 
 /** Writes catalogue lines in one locale; the key travels as `event` so JSON logs stay machine-readable. */
 export class RuntimeLog {
-  /** Debug lines are per job: skipping them before formatting keeps them free when they are off. */
-  private readonly debugEnabled: boolean;
+  /** Debug lines are per job: callers on the hot path check this before building the line's parameters. */
+  readonly debugEnabled: boolean;
 
   constructor(
     readonly logger: Logger,

@@ -335,7 +335,8 @@ export class Worker<State extends WorkerState = WorkerState> {
     );
     const { onJobStart, onJobEnd } = this.settings;
     if (onJobStart) await this.runHook('onJobStart', () => onJobStart(ctx));
-    this.log.debug('job.start', { jobId: job.jobId, functionName: job.functionName, jobTry: job.jobTry });
+    if (this.log.debugEnabled)
+      this.log.debug('job.start', { jobId: job.jobId, functionName: job.functionName, jobTry: job.jobTry });
 
     const startedAt = Date.now();
     const timer = setTimeout(() => abort.abort(new JobTimeout(registered.timeout)), registered.timeout);
@@ -401,7 +402,7 @@ export class Worker<State extends WorkerState = WorkerState> {
     }
     this.ack(delivery);
     this.counters.completed += 1;
-    this.log.debug('job.complete', { jobId: job.jobId, functionName: job.functionName, ms });
+    if (this.log.debugEnabled) this.log.debug('job.complete', { jobId: job.jobId, functionName: job.functionName, ms });
     return { status: 'complete', result: value };
   }
 
