@@ -1,9 +1,9 @@
 // The public entry point of rabbitmq-arq: every name a user may import, listed explicitly.
-export { RabbitMQClient } from './client.js';
-export type { EnqueueRequest, JobSpec } from './client.js';
+export { RabbitMQClient } from './client/client.js';
+export type { EnqueueRequest, JobSpec } from './client/client.js';
 export { defineJobs, isoDate } from './define-jobs.js';
 export type { JobArgs, JobArgsInput, JobDefinition, JobResult, JobsDefinition } from './define-jobs.js';
-export { DELAY_UNIT_MS, MAX_DELAY_MS } from './delay-topology.js';
+export { DELAY_UNIT_MS, MAX_DELAY_MS } from './topology/delay-topology.js';
 export {
   ArqError,
   BrokerConfigurationError,
@@ -29,10 +29,10 @@ export {
   WorkerShutdown,
   errorCode,
 } from './errors.js';
-export { Job } from './job.js';
+export { Job } from './client/job.js';
 export { createConsoleLogger, redactUrl } from './logger.js';
 export type { ConsoleLoggerOptions, Locale, LogFields, LogLevel, Logger } from './logger.js';
-export { defaults } from './settings.js';
+export { defaults } from './settings/settings.js';
 export type {
   BurstSettings,
   ClientSettings,
@@ -48,5 +48,5 @@ export type {
   WorkerSettings,
   WorkerState,
 } from './types.js';
-export { Worker } from './worker.js';
-export type { WorkerStats } from './worker.js';
+export { Worker } from './worker/worker.js';
+export type { WorkerStats } from './worker/worker.js';

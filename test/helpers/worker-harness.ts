@@ -5,11 +5,11 @@
  */
 import * as assert from 'node:assert/strict';
 import type { Channel, GetMessage, Message, Options } from 'amqplib';
-import type { ManagedChannel } from '../../runtime/connection.js';
-import { delayNames, deliveryPattern } from '../../runtime/delay-topology.js';
-import { QueueTopology } from '../../runtime/queue-topology.js';
+import type { ManagedChannel } from '../../runtime/transport/connection.js';
+import { delayNames, deliveryPattern } from '../../runtime/topology/delay-topology.js';
+import { QueueTopology } from '../../runtime/topology/queue-topology.js';
 import type { QueueType, WorkerSettings } from '../../runtime/types.js';
-import { Worker } from '../../runtime/worker.js';
+import { Worker } from '../../runtime/worker/worker.js';
 import { openSockets, queueDepth, recordingLogger, run, uniqueName, waitFor, withChannel } from './broker.js';
 
 export type RecordingLogger = ReturnType<typeof recordingLogger>;

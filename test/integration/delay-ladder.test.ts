@@ -4,8 +4,8 @@
 import * as assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { z } from 'zod';
-import { RabbitMQClient } from '../../runtime/client.js';
-import { DELAY_LEVELS, MAX_DELAY_MS, delayNames } from '../../runtime/delay-topology.js';
+import { RabbitMQClient } from '../../runtime/client/client.js';
+import { DELAY_LEVELS, MAX_DELAY_MS, delayNames } from '../../runtime/topology/delay-topology.js';
 import { Retry } from '../../runtime/errors.js';
 import type { JobContext } from '../../runtime/types.js';
 import { encodeJobBody, jobPublishOptions, newJobId } from '../../runtime/wire-format.js';

@@ -3,7 +3,7 @@
 // "Dies" is a raw consumer that closes its channel without acking, which is what the broker sees when a worker crashes.
 import * as assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { QUORUM_DELIVERY_LIMIT } from '../../runtime/queue-topology.js';
+import { QUORUM_DELIVERY_LIMIT } from '../../runtime/topology/queue-topology.js';
 import { encodeJobBody, jobPublishOptions, newJobId } from '../../runtime/wire-format.js';
 import { closeAdmin, deleteJobQueue, queueDepth, uniqueName, withChannel } from '../helpers/broker.js';
 import {

@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { z } from 'zod';
-import { RabbitMQClient } from '../../runtime/client.js';
+import { RabbitMQClient } from '../../runtime/client/client.js';
 import { Retry } from '../../runtime/errors.js';
 import type { JobContext } from '../../runtime/types.js';
 import { encodeJobBody, jobPublishOptions, newJobId } from '../../runtime/wire-format.js';

@@ -3,8 +3,8 @@
 import * as assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { z } from 'zod';
-import { RabbitMQClient } from '../../runtime/client.js';
-import { delayNames, routeDelay } from '../../runtime/delay-topology.js';
+import { RabbitMQClient } from '../../runtime/client/client.js';
+import { delayNames, routeDelay } from '../../runtime/topology/delay-topology.js';
 import { NonRetryable, Retry } from '../../runtime/errors.js';
 import type { JobContext, JobOutcome } from '../../runtime/types.js';
 import { encodeJobBody, jobPublishOptions, newJobId } from '../../runtime/wire-format.js';

@@ -1,7 +1,7 @@
 // Attempt timeouts and the concurrency limit on a real broker.
 import * as assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { RabbitMQClient } from '../../runtime/client.js';
+import { RabbitMQClient } from '../../runtime/client/client.js';
 import { JobTimeout } from '../../runtime/errors.js';
 import type { JobContext, JobOutcome } from '../../runtime/types.js';
 import { closeAdmin, deleteJobQueue, drainQueue, uniqueName, waitFor } from '../helpers/broker.js';

@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidSettings, RabbitMQClient } from '../../runtime/index.js';
-import { isConfigurationError } from '../../runtime/connection.js';
+import { isConfigurationError } from '../../runtime/transport/connection.js';
 import { MAX_JOB_ID_BYTES, decodeJobMessage } from '../../runtime/wire-format.js';
 
 const body = (fields: Record<string, unknown>): Buffer => Buffer.from(JSON.stringify({ function: 'j', ...fields }));

@@ -1,7 +1,7 @@
 // Headers of a message the worker dead-letters (docs/wire-format.md, "Dead-letter headers").
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_ERROR_MESSAGE_BYTES, deadLetterHeaders, truncateUtf8 } from '../../runtime/dead-letter.js';
+import { MAX_ERROR_MESSAGE_BYTES, deadLetterHeaders, truncateUtf8 } from '../../runtime/worker/dead-letter.js';
 import { InvalidJobArgs, JobTimeout, NonRetryable, UnknownJob, UnsupportedWireVersion } from '../../runtime/errors.js';
 import type { DeadLetterCategory } from '../../runtime/types.js';
 

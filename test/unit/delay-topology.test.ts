@@ -13,7 +13,7 @@ import {
   delayRoutingKey,
   deliveryPattern,
   routeDelay,
-} from '../../runtime/delay-topology.js';
+} from '../../runtime/topology/delay-topology.js';
 
 /** AMQP topic matching: `*` is exactly one word, `#` zero or more. */
 function topicMatches(pattern: string, key: string): boolean {

@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Channel } from 'amqplib';
-import type { ManagedChannel } from '../../runtime/connection.js';
+import type { ManagedChannel } from '../../runtime/transport/connection.js';
 import { BrokerConfigurationError } from '../../runtime/errors.js';
 import {
   QUORUM_DELIVERY_LIMIT,
@@ -12,7 +12,7 @@ import {
   deadLetterQueueOptions,
   describeQueueMismatch,
   mainQueueOptions,
-} from '../../runtime/queue-topology.js';
+} from '../../runtime/topology/queue-topology.js';
 
 /** An amqplib channel error as amqplib 2.x raises it for a queue.declare refused with 406. */
 function preconditionFailed(replyText: string): Error {

@@ -2,7 +2,7 @@
 // of the capped value; `maxRetries` counts the attempts after the first.
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backoffDelay, hasAttemptsLeft } from '../../runtime/retry-policy.js';
+import { backoffDelay, hasAttemptsLeft } from '../../runtime/worker/retry-policy.js';
 
 const settings = { retryBackoff: 1_000, retryBackoffMax: 300_000 };
 const top = (): number => 1;

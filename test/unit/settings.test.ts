@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidSettings, RabbitMQClient, Worker, defaults } from '../../runtime/index.js';
-import { resolveClientSettings, resolveWorkerSettings } from '../../runtime/settings.js';
+import { resolveClientSettings, resolveWorkerSettings } from '../../runtime/settings/settings.js';
 
 describe('settings', () => {
   it('reports every bad client field at once, in plain words', () => {

@@ -1,8 +1,8 @@
 /** Headers of a message the worker dead-letters (docs/wire-format.md, "Dead-letter headers"). */
-import { ArqError } from './errors.js';
-import type { DeadLetterCategory } from './types.js';
-import { publishedHeaders } from './wire-format.js';
-import type { Headers } from './wire-format.js';
+import { ArqError } from '../errors.js';
+import type { DeadLetterCategory } from '../types.js';
+import { publishedHeaders } from '../wire-format.js';
+import type { Headers } from '../wire-format.js';
 
 /** Far below amqplib's 64 KiB header table, so a huge error can never make the dead-letter publish fail. */
 export const MAX_ERROR_MESSAGE_BYTES = 4096;

@@ -6,13 +6,13 @@
  */
 import type { Channel, ConsumeMessage, Options } from 'amqplib';
 import type { z } from 'zod';
-import { BrokerConnection, oneLine } from './connection.js';
-import type { ManagedChannel } from './connection.js';
-import { ConfirmPublisher } from './confirm-publisher.js';
-import type { OutgoingMessage } from './confirm-publisher.js';
+import { BrokerConnection, oneLine } from '../transport/connection.js';
+import type { ManagedChannel } from '../transport/connection.js';
+import { ConfirmPublisher } from '../transport/confirm-publisher.js';
+import type { OutgoingMessage } from '../transport/confirm-publisher.js';
 import { AttemptAbort, AttemptContext } from './attempt-context.js';
 import { deadLetterHeaders } from './dead-letter.js';
-import { DELAY_UNIT_MS, MAX_DELAY_MS, routeDelay } from './delay-topology.js';
+import { DELAY_UNIT_MS, MAX_DELAY_MS, routeDelay } from '../topology/delay-topology.js';
 import {
   InvalidJobArgs,
   InvalidJobResult,
@@ -21,15 +21,15 @@ import {
   UnknownJob,
   WorkerShutdown,
   errorCode,
-} from './errors.js';
-import { RuntimeLog } from './messages.js';
-import { QueueTopology, deadLetterQueueName } from './queue-topology.js';
+} from '../errors.js';
+import { RuntimeLog } from '../messages.js';
+import { QueueTopology, deadLetterQueueName } from '../topology/queue-topology.js';
 import { backoffDelay, hasAttemptsLeft } from './retry-policy.js';
 import { Semaphore } from './semaphore.js';
-import { resolveWorkerSettings } from './settings.js';
-import { objectSchemaKeys } from './zod-introspection.js';
-import type { ResolvedWorkerSettings } from './settings.js';
-import type { DeadLetterCategory, JobContext, JobHandler, JobOutcome, WorkerSettings, WorkerState } from './types.js';
+import { resolveWorkerSettings } from '../settings/settings.js';
+import { objectSchemaKeys } from '../zod-introspection.js';
+import type { ResolvedWorkerSettings } from '../settings/settings.js';
+import type { DeadLetterCategory, JobContext, JobHandler, JobOutcome, WorkerSettings, WorkerState } from '../types.js';
 import {
   carriedHeaders,
   publishedHeaders,
@@ -38,8 +38,8 @@ import {
   jobPublishOptions,
   mergePositionalArgs,
   newJobId,
-} from './wire-format.js';
-import type { JobEnvelope } from './wire-format.js';
+} from '../wire-format.js';
+import type { JobEnvelope } from '../wire-format.js';
 
 /** How long past its due time a retry this worker published may take to come back before burst mode stops waiting for it. */
 const BURST_RETRY_SLACK_MS = 5_000;

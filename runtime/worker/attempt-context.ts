@@ -2,8 +2,8 @@
  * The per-attempt objects a handler sees. Built for every job, so both are lazy: the AbortController
  * and the job's logger exist only if the handler asks for `ctx.signal` or `ctx.logger`.
  */
-import type { Logger, LogFields } from './logger.js';
-import type { JobContext, WorkerState } from './types.js';
+import type { Logger, LogFields } from '../logger.js';
+import type { JobContext, WorkerState } from '../types.js';
 
 /** Abort state of one attempt; `abort` fires the handler's signal (if it took one) and tells the worker. */
 export class AttemptAbort {

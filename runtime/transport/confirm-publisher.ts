@@ -14,7 +14,7 @@
 import type { ConfirmChannel, Message, Options } from 'amqplib';
 import type { ManagedChannel } from './connection.js';
 import { oneLine, withDeadline } from './connection.js';
-import { ConnectionUnavailable, EnqueueUnconfirmed, PublishNacked, PublishReturned } from './errors.js';
+import { ConnectionUnavailable, EnqueueUnconfirmed, PublishNacked, PublishReturned } from '../errors.js';
 
 export interface OutgoingMessage {
   exchange: string;

@@ -3,21 +3,21 @@
  * confirmed each one into a queue that a worker will consume.
  */
 import { z } from 'zod';
-import { BrokerConnection } from './connection.js';
-import type { ManagedChannel } from './connection.js';
+import { BrokerConnection } from '../transport/connection.js';
+import type { ManagedChannel } from '../transport/connection.js';
 import type { ConfirmChannel } from 'amqplib';
-import { ConfirmPublisher } from './confirm-publisher.js';
-import type { OutgoingMessage } from './confirm-publisher.js';
-import { MAX_DELAY_MS, routeDelay } from './delay-topology.js';
-import { Closed, InvalidJobArgs, InvalidSchedule, InvalidSettings, MessageTooLarge } from './errors.js';
+import { ConfirmPublisher } from '../transport/confirm-publisher.js';
+import type { OutgoingMessage } from '../transport/confirm-publisher.js';
+import { MAX_DELAY_MS, routeDelay } from '../topology/delay-topology.js';
+import { Closed, InvalidJobArgs, InvalidSchedule, InvalidSettings, MessageTooLarge } from '../errors.js';
 import { Job } from './job.js';
-import { RuntimeLog } from './messages.js';
-import { QueueTopology } from './queue-topology.js';
-import { queueNameSchema, resolveClientSettings } from './settings.js';
-import type { ResolvedClientSettings } from './settings.js';
-import type { ClientSettings, EnqueueOptions } from './types.js';
-import { MAX_JOB_ID_BYTES, encodeJobBody, jobPublishOptions, newJobId } from './wire-format.js';
-import type { JobEnvelope } from './wire-format.js';
+import { RuntimeLog } from '../messages.js';
+import { QueueTopology } from '../topology/queue-topology.js';
+import { queueNameSchema, resolveClientSettings } from '../settings/settings.js';
+import type { ResolvedClientSettings } from '../settings/settings.js';
+import type { ClientSettings, EnqueueOptions } from '../types.js';
+import { MAX_JOB_ID_BYTES, encodeJobBody, jobPublishOptions, newJobId } from '../wire-format.js';
+import type { JobEnvelope } from '../wire-format.js';
 
 /** What generated code passes along with a job: its argument schema and its queue. */
 export interface JobSpec {

@@ -5,11 +5,11 @@
  * what workers declare.
  */
 import type { Channel, Options } from 'amqplib';
-import { BrokerConfigurationError } from './errors.js';
+import { BrokerConfigurationError } from '../errors.js';
 import { bindToDelivery, declareDelayLadder } from './delay-topology.js';
-import type { ManagedChannel } from './connection.js';
-import { isConfigurationError, oneLine } from './connection.js';
-import type { QueueType } from './types.js';
+import type { ManagedChannel } from '../transport/connection.js';
+import { isConfigurationError, oneLine } from '../transport/connection.js';
+import type { QueueType } from '../types.js';
 
 /** Broker-side limit on deliveries of one message to quorum consumers: a message that crashes worker after worker ends in the DLQ. */
 export const QUORUM_DELIVERY_LIMIT = 20;

@@ -4,10 +4,10 @@
  */
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { InvalidSettings } from './errors.js';
-import { isZodSchema } from './zod-introspection.js';
-import type { Locale, LogLevel, Logger } from './logger.js';
-import { createConsoleLogger, localeFromEnvironment } from './logger.js';
+import { InvalidSettings } from '../errors.js';
+import { isZodSchema } from '../zod-introspection.js';
+import type { Locale, LogLevel, Logger } from '../logger.js';
+import { createConsoleLogger, localeFromEnvironment } from '../logger.js';
 import type {
   BurstSettings,
   ClientSettings,
@@ -16,7 +16,7 @@ import type {
   RabbitMQSettings,
   WorkerSettings,
   WorkerState,
-} from './types.js';
+} from '../types.js';
 
 export const defaults = {
   url: 'amqp://guest:guest@localhost:5672',

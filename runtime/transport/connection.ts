@@ -10,9 +10,9 @@
 import { EventEmitter } from 'node:events';
 import amqp from 'amqplib';
 import type { Channel, ConfirmChannel, RecoveringChannelModel } from 'amqplib';
-import { BrokerConfigurationError, Closed, ConnectionUnavailable } from './errors.js';
-import { redactUrl } from './logger.js';
-import type { RuntimeLog } from './messages.js';
+import { BrokerConfigurationError, Closed, ConnectionUnavailable } from '../errors.js';
+import { redactUrl } from '../logger.js';
+import type { RuntimeLog } from '../messages.js';
 
 export interface ConnectionOptions {
   url: string;

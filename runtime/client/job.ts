@@ -1,4 +1,4 @@
-import { ResultStoreRequired } from './errors.js';
+import { ResultStoreRequired } from '../errors.js';
 
 /** A handle on an enqueued job, returned once the broker has confirmed it. */
 export class Job<R = unknown> {
