@@ -15,25 +15,45 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  {
-    // The runtime is what users ship: it must never pull in build-time tooling.
-    files: ['runtime/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
+  ...dependencyRules(),
+);
+
+/**
+ * The five dependency directions of design §1, one entry per folder. test/unit/dependency-rules.test.ts
+ * writes a probe file that breaks each rule and checks that lint refuses it.
+ */
+function dependencyRules() {
+  const buildTimeCode = ['**/generator/**', '**/cli/**', '**/templates/**'];
+  const rule = (files, patterns) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } });
+  return [
+    // The runtime is what users ship: it must never pull in build-time tooling or one project's generated code.
+    rule(
+      ['runtime/**/*.ts'],
+      [
         {
-          patterns: [
-            {
-              group: ['**/generator/**', '**/cli/**', '**/templates/**'],
-              message: 'runtime/ must not import build-time code.',
-            },
-            {
-              group: ['ts-morph', 'handlebars', 'clipanion', 'tsx', 'tsx/*'],
-              message: 'runtime/ must stay free of build-time dependencies.',
-            },
-          ],
+          group: [...buildTimeCode, '**/generated/**'],
+          message: 'runtime/ must not import build-time or generated code.',
+        },
+        {
+          group: ['ts-morph', 'handlebars', 'clipanion', 'tsx', 'tsx/*'],
+          message: 'runtime/ must stay free of build-time dependencies.',
         },
       ],
-    },
-  },
-);
+    ),
+    // Generated code runs in the user's app: the runtime and the schema file only.
+    rule(
+      ['generated/**/*.ts'],
+      [{ group: buildTimeCode, message: 'generated/ may import only the runtime and the job schema.' }],
+    ),
+    // The generator reads the schema, never the user's handlers (they may not exist yet, and may not compile).
+    rule(
+      ['generator/**/*.ts'],
+      [
+        {
+          group: ['**/handlers/**', '**/generated/**'],
+          message: 'generator/ must not import handlers or generated code.',
+        },
+      ],
+    ),
+  ];
+}

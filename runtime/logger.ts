@@ -11,7 +11,8 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
 }
 
-const severity: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+/** Numeric order of the levels; a line passes when its level is at or above the configured one. */
+export const logSeverity: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 export interface ConsoleLoggerOptions {
   level?: LogLevel;
@@ -23,11 +24,11 @@ export interface ConsoleLoggerOptions {
 /** Human lines on a terminal, JSON lines otherwise. */
 export function createConsoleLogger(options: ConsoleLoggerOptions = {}): Logger {
   const stream = options.stream ?? process.stderr;
-  const minimum = severity[options.level ?? 'info'];
+  const minimum = logSeverity[options.level ?? 'info'];
   const format =
     options.format === 'auto' || options.format === undefined ? (stream.isTTY ? 'pretty' : 'json') : options.format;
   const write = (level: Exclude<LogLevel, 'silent'>, message: string, fields?: LogFields): void => {
-    if (severity[level] < minimum) return;
+    if (logSeverity[level] < minimum) return;
     const time = new Date().toISOString();
     if (format === 'json') {
       stream.write(JSON.stringify({ time, level, msg: message, ...fields }, jsonReplacer) + '\n');

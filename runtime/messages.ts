@@ -3,6 +3,7 @@
  * prove both locales cover every key, and JSON logs carry the key as `event` for machines.
  */
 import type { Locale, LogFields, Logger, LogLevel } from './logger.js';
+import { logSeverity } from './logger.js';
 
 type Params = Record<string, string | number | boolean | undefined>;
 type Catalogue = Record<string, (p: Params) => string>;
@@ -16,7 +17,6 @@ const en = {
   'connection.unblocked': (p) => `broker ${p.url} accepts publishing again`,
   'channel.closed': (p) => `channel ${p.role} closed by the broker: ${p.reason}; reopening`,
   'channel.failed': (p) => `channel ${p.role} cannot be reopened: ${p.reason}`,
-  'client.job_id_reused': (p) => `job id ${p.jobId} was given to more than one enqueue`,
   'worker.started': (p) =>
     `worker ${p.worker} started: queues ${p.queues}, ${p.concurrency} concurrent jobs, jobs ${p.jobs}`,
   'worker.stopping': (p) =>
@@ -52,7 +52,6 @@ const zhCN: Record<MessageKey, (p: Params) => string> = {
   'connection.unblocked': (p) => `服务器 ${p.url} 恢复接收消息`,
   'channel.closed': (p) => `通道 ${p.role} 被服务器关闭：${p.reason}；正在重新打开`,
   'channel.failed': (p) => `通道 ${p.role} 无法重新打开：${p.reason}`,
-  'client.job_id_reused': (p) => `任务 ID ${p.jobId} 被多次提交`,
   'worker.started': (p) => `Worker ${p.worker} 已启动：队列 ${p.queues}，并发 ${p.concurrency} 个任务，任务 ${p.jobs}`,
   'worker.stopping': (p) => `Worker 正在停止（${p.reason}）：最多等待 ${p.timeout} 毫秒，${p.running} 个任务运行中`,
   'worker.stopped': (p) =>
@@ -82,13 +81,19 @@ export const catalogues: Record<Locale, Record<MessageKey, (p: Params) => string
 export class RuntimeLog {
   /** Debug lines are per job: callers on the hot path check this before building the line's parameters. */
   readonly debugEnabled: boolean;
+  /**
+   * The level filters here, not only in the console logger: a user's own logger receives exactly
+   * the lines `logLevel` lets through (`{ logger, logLevel: 'silent' }` is silent).
+   */
+  private readonly minimum: number;
 
   constructor(
     readonly logger: Logger,
     readonly locale: Locale,
     level: LogLevel = 'info',
   ) {
-    this.debugEnabled = level === 'debug';
+    this.minimum = logSeverity[level];
+    this.debugEnabled = this.minimum <= logSeverity.debug;
   }
 
   debug(key: MessageKey, params: Params = {}, fields?: LogFields): void {
@@ -96,12 +101,15 @@ export class RuntimeLog {
     this.logger.debug(catalogues[this.locale][key](params), { event: key, ...params, ...fields });
   }
   info(key: MessageKey, params: Params = {}, fields?: LogFields): void {
+    if (this.minimum > logSeverity.info) return;
     this.logger.info(catalogues[this.locale][key](params), { event: key, ...params, ...fields });
   }
   warn(key: MessageKey, params: Params = {}, fields?: LogFields): void {
+    if (this.minimum > logSeverity.warn) return;
     this.logger.warn(catalogues[this.locale][key](params), { event: key, ...params, ...fields });
   }
   error(key: MessageKey, params: Params = {}, fields?: LogFields): void {
+    if (this.minimum > logSeverity.error) return;
     this.logger.error(catalogues[this.locale][key](params), { event: key, ...params, ...fields });
   }
 }

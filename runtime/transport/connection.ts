@@ -184,7 +184,6 @@ export class ManagedChannel<C extends Channel> extends EventEmitter<ChannelEvent
   private current: C | undefined;
   private fatal: Error | undefined;
   private stopped = false;
-  private generation = 0;
 
   constructor(
     private readonly connection: BrokerConnection,
@@ -199,11 +198,6 @@ export class ManagedChannel<C extends Channel> extends EventEmitter<ChannelEvent
   /** @internal */
   start(): void {
     void this.openLoop();
-  }
-
-  /** Increments each time a fresh channel is handed out; deliveries of an older one cannot be acked. */
-  get channelGeneration(): number {
-    return this.generation;
   }
 
   /** The live channel if there is one right now. */
@@ -266,7 +260,6 @@ export class ManagedChannel<C extends Channel> extends EventEmitter<ChannelEvent
           return;
         }
         this.current = channel;
-        this.generation += 1;
         failures = 0;
         this.emit('open');
         await closed;
@@ -290,11 +283,6 @@ export class ManagedChannel<C extends Channel> extends EventEmitter<ChannelEvent
         await delay(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)));
       }
     }
-  }
-
-  /** The reason this channel can never open again, if any. */
-  get failure(): Error | undefined {
-    return this.fatal;
   }
 
   async close(): Promise<void> {

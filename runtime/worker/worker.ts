@@ -132,11 +132,6 @@ export class Worker<State extends WorkerState = WorkerState> {
     return { ...this.counters, ongoing: this.semaphore.inUse };
   }
 
-  /** Queues this worker consumes. */
-  get queueNames(): readonly string[] {
-    return this.queues;
-  }
-
   /**
    * Connects, runs `onStartup`, and consumes until stopped (`close()`, a signal, or burst mode
    * draining its queues). Resolves once fully stopped; rejects if startup fails.

@@ -65,6 +65,34 @@ describe('message catalogue', () => {
     assert.equal(line.level, 'info');
   });
 
+  it('applies logLevel to a custom logger too, at every level', () => {
+    const seen: string[] = [];
+    const logger = {
+      debug: () => seen.push('debug'),
+      info: () => seen.push('info'),
+      warn: () => seen.push('warn'),
+      error: () => seen.push('error'),
+    };
+    const emitAll = (log: RuntimeLog): void => {
+      log.debug('job.start', { jobId: 'x', functionName: 'f', jobTry: 1 });
+      log.info('worker.stopping', { reason: 'r', timeout: 1, running: 0 });
+      log.warn('job.assigned_id', { queue: 'q', jobId: 'j' });
+      log.error('worker.startup_failed', { error: 'e' });
+    };
+    const expected = {
+      debug: ['debug', 'info', 'warn', 'error'],
+      info: ['info', 'warn', 'error'],
+      warn: ['warn', 'error'],
+      error: ['error'],
+      silent: [],
+    } as const;
+    for (const [level, lines] of Object.entries(expected)) {
+      seen.length = 0;
+      emitAll(new RuntimeLog(logger, 'en', level as keyof typeof expected));
+      assert.deepEqual(seen, lines, `logLevel ${level}`);
+    }
+  });
+
   it('prints human lines on a terminal', () => {
     const lines: string[] = [];
     const stream = Object.assign(
