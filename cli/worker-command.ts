@@ -1,26 +1,33 @@
 import { Command, Option } from 'clipanion';
 import { Worker } from '../runtime/index.js';
-import type { LogLevel } from '../runtime/index.js';
-import { parseDuration } from './parse-duration.js';
-import { applyOverrides, loadWorkerSettings, overridesFromEnvironment } from './worker-module.js';
-import type { WorkerOverrides } from './worker-module.js';
+import type { WorkerSettings } from '../runtime/index.js';
+import type { WorkerOverrides } from '../runtime/settings/worker-overrides.js';
+import {
+  applyWorkerOverrides,
+  workerOverridesFromEnvironment,
+  workerOverridesFromFlags,
+} from '../runtime/settings/worker-overrides.js';
+import { reportFailure } from './command-support.js';
+import { loadWorkerSettings } from './worker-module.js';
 
-/** `arq-gen worker -m ./workers.ts:workerSettings`: runs a worker until SIGTERM/SIGINT (or, with --burst, until drained). */
+/** `arq-gen worker -m ./worker.ts:workerSettings`: runs a worker until SIGTERM/SIGINT (or, with --burst, until drained). */
 export class WorkerCommand extends Command {
   static override paths = [['worker']];
 
   static override usage = Command.Usage({
     description: 'Run a worker from a module that exports worker settings or an array of named job functions',
     details: `
-      Settings come from, in this order: these flags, the environment (AMQP_URL, ARQ_QUEUE, ARQ_MAX_RETRIES,
-      ARQ_JOB_TIMEOUT, ARQ_MAX_CONCURRENT_JOBS, ARQ_PREFETCH_COUNT, ARQ_LOG_LEVEL), the module, the defaults.
-      Durations accept 300 (seconds), 300s, 5m, 1h or 250ms. The module may be TypeScript: no build step needed.
+      Each setting comes from the first of: its flag, its environment variable, the module, the default.
+      Variables: AMQP_URL, ARQ_QUEUE, ARQ_MAX_RETRIES, ARQ_JOB_TIMEOUT, ARQ_MAX_CONCURRENT_JOBS,
+      ARQ_PREFETCH_COUNT, ARQ_CONNECTION_TIMEOUT, ARQ_LOG_LEVEL, ARQ_BURST, ARQ_BURST_TIMEOUT,
+      ARQ_BURST_CHECK_INTERVAL, ARQ_BURST_NO_WAIT. Durations accept 300 (seconds), 300s, 5m, 1h or 250ms,
+      in flags and variables alike. The module may be TypeScript: no build step needed.
 
       Exit codes: 0 stopped (signal, or burst mode drained), 1 failed to start or crashed.
     `,
     examples: [
-      ['Run the settings exported as workerSettings', '$0 worker -m ./workers.ts:workerSettings'],
-      ['Drain the queue, then exit', '$0 worker -m ./workers.ts:workerSettings --burst'],
+      ['Run the settings exported as workerSettings', '$0 worker -m ./worker.ts:workerSettings'],
+      ['Drain the queues, then exit', '$0 worker -m ./worker.ts:workerSettings --burst'],
       ['Run a bare list of job functions on a queue', '$0 worker -m ./jobs.ts:functions -q my_queue'],
     ],
   });
@@ -33,14 +40,12 @@ export class WorkerCommand extends Command {
   maxRetries = Option.String('-r,--max-retries', { description: 'Attempts after the first' });
   jobTimeout = Option.String('-t,--job-timeout', { description: 'Attempt timeout (duration)' });
   maxConcurrentJobs = Option.String('--max-concurrent-jobs', { description: 'Handlers running at once' });
-  burst = Option.Boolean('-b,--burst', false, { description: 'Exit once the queues are drained' });
+  burst = Option.Boolean('-b,--burst', { description: 'Exit once the queues are drained' });
   burstTimeout = Option.String('--burst-timeout', { description: 'Longest burst run (duration)' });
   burstCheckInterval = Option.String('--burst-check-interval', {
     description: 'How often burst mode checks the queues (duration)',
   });
-  burstNoWait = Option.Boolean('--burst-no-wait', false, {
-    description: 'On exit, requeue running jobs instead of waiting',
-  });
+  burstNoWait = Option.Boolean('--burst-no-wait', { description: 'On exit, requeue running jobs instead of waiting' });
   logLevel = Option.String('-l,--log-level', { description: 'debug, info, warn, error or silent' });
 
   async execute(): Promise<number> {
@@ -53,38 +58,40 @@ export class WorkerCommand extends Command {
 
   private async runWorker(): Promise<number> {
     try {
-      const settings = await loadWorkerSettings(this.module, process.cwd());
-      const worker = new Worker(applyOverrides(settings, overridesFromEnvironment(process.env), this.flagOverrides()));
+      const layer = this.layerOver(process.env);
+      const worker = new Worker(layer(await loadWorkerSettings(this.module, process.cwd())));
       await worker.run();
       return 0;
     } catch (err) {
-      this.context.stderr.write(`arq-gen worker: ${err instanceof Error ? err.message : String(err)}\n`);
+      reportFailure(this.context.stderr, this.cli.binaryName, 'worker', err, this.logLevel === 'debug');
       return 1;
     }
   }
 
+  /**
+   * Flag > environment > module > default. Flags and variables are parsed here, before the module
+   * loads, so a typo in them fails at once.
+   */
+  layerOver(env: NodeJS.ProcessEnv): (moduleSettings: WorkerSettings) => WorkerSettings {
+    const flags = this.flagOverrides();
+    const environment = workerOverridesFromEnvironment(env);
+    return (moduleSettings) => applyWorkerOverrides(moduleSettings, environment, flags);
+  }
+
   private flagOverrides(): WorkerOverrides {
-    const integer = (flag: string, value: string | undefined): number | undefined => {
-      if (value === undefined) return undefined;
-      const n = Number(value);
-      if (!Number.isInteger(n)) throw new Error(`${flag} must be a whole number, got "${value}"`);
-      return n;
-    };
-    const duration = (value: string | undefined): number | undefined =>
-      value === undefined ? undefined : parseDuration(value);
-    return {
+    return workerOverridesFromFlags({
       url: this.url,
-      prefetchCount: integer('--prefetch-count', this.prefetchCount),
-      connectionTimeout: duration(this.connectionTimeout),
       queueName: this.queue,
-      maxRetries: integer('--max-retries', this.maxRetries),
-      jobTimeout: duration(this.jobTimeout),
-      maxConcurrentJobs: integer('--max-concurrent-jobs', this.maxConcurrentJobs),
-      logLevel: this.logLevel as LogLevel | undefined,
-      burst: this.burst || undefined,
-      burstTimeout: duration(this.burstTimeout),
-      burstCheckInterval: duration(this.burstCheckInterval),
-      burstNoWait: this.burstNoWait || undefined,
-    };
+      maxRetries: this.maxRetries,
+      jobTimeout: this.jobTimeout,
+      maxConcurrentJobs: this.maxConcurrentJobs,
+      prefetchCount: this.prefetchCount,
+      connectionTimeout: this.connectionTimeout,
+      logLevel: this.logLevel,
+      burst: this.burst,
+      burstTimeout: this.burstTimeout,
+      burstCheckInterval: this.burstCheckInterval,
+      burstNoWait: this.burstNoWait,
+    });
   }
 }

@@ -14,6 +14,9 @@ import { BrokerConfigurationError, Closed, ConnectionUnavailable } from '../erro
 import { redactUrl } from '../logger.js';
 import type { RuntimeLog } from '../messages.js';
 
+/** What to do when no broker answers: the two fixes a newcomer needs. */
+export const NO_BROKER_HINT = 'start RabbitMQ (rabbitmq-server -detached) or set AMQP_URL';
+
 export interface ConnectionOptions {
   url: string;
   connectionTimeout: number;
@@ -85,7 +88,7 @@ export class BrokerConnection {
       const reason = oneLine(err);
       if (fatal) throw new BrokerConfigurationError(`cannot connect to ${displayUrl}: ${reason}`, { cause: err });
       throw new ConnectionUnavailable(
-        `cannot connect to ${displayUrl} within ${options.connectionTimeout} ms: ${reason}`,
+        `cannot connect to ${displayUrl} within ${options.connectionTimeout} ms: ${reason}; ${NO_BROKER_HINT}`,
         { cause: err },
       );
     } finally {

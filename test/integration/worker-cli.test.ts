@@ -9,7 +9,10 @@ const queues: string[] = [];
 const fixture = new URL('./fixtures/cli-worker-module.ts', import.meta.url).pathname;
 const main = new URL('../../cli/main.ts', import.meta.url).pathname;
 
-function runCli(args: string[]): {
+function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): {
   stdout: string[];
   stderr: string[];
   exited: Promise<number | null>;
@@ -17,6 +20,7 @@ function runCli(args: string[]): {
 } {
   const child = spawn(process.execPath, ['--import', 'tsx', main, 'worker', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -74,6 +78,54 @@ describe('arq-gen worker', () => {
     assert.ok(await waitFor(() => cli.stdout.length === 1, 20_000), cli.stderr.join(''));
     cli.kill('SIGTERM');
     assert.equal(await cli.exited, 0);
+  });
+
+  it("honours the module's queueName and burst settings when no flag or variable names them", async () => {
+    const queue = uniqueName('cli-module');
+    queues.push(queue);
+    await enqueueShout(queue, ['x', 'y']);
+    const cli = runCli(['-m', `${fixture}:moduleQueueSettings`], { TEST_MODULE_QUEUE: queue, ARQ_QUEUE: '' });
+    assert.equal(await cli.exited, 0, cli.stderr.join(''));
+    assert.deepEqual(cli.stdout.map((line) => (JSON.parse(line) as { word: string }).word).sort(), ['x', 'y']);
+  });
+
+  it('takes the queue and burst mode from ARQ_* variables', async () => {
+    const queue = uniqueName('cli-env');
+    queues.push(queue);
+    await enqueueShout(queue, ['e']);
+    const cli = runCli(['-m', `${fixture}:workerSettings`], {
+      ARQ_QUEUE: queue,
+      ARQ_BURST: 'true',
+      ARQ_BURST_CHECK_INTERVAL: '200ms',
+    });
+    assert.equal(await cli.exited, 0, cli.stderr.join(''));
+    assert.equal(cli.stdout.length, 1);
+  });
+
+  it('fails at once with one line for a wrong path, a missing export, a bad variable or a dead broker', async () => {
+    const wrongPath = runCli(['-m', './no/such/worker.ts:settings']);
+    assert.equal(await wrongPath.exited, 1);
+    assert.match(wrongPath.stderr.join(''), /^arq-gen worker: worker module not found: \/.*no\/such\/worker\.ts/);
+
+    const badVariable = runCli(['-m', `${fixture}:workerSettings`], { ARQ_JOB_TIMEOUT: '5x' });
+    assert.equal(await badVariable.exited, 1);
+    assert.match(badVariable.stderr.join(''), /ARQ_JOB_TIMEOUT: "5x" is not a duration/);
+
+    const started = Date.now();
+    const dead = runCli([
+      '-m',
+      `${fixture}:workerSettings`,
+      '-u',
+      'amqp://guest:hunter2-secret@127.0.0.1:1',
+      '--connection-timeout',
+      '1s',
+    ]);
+    assert.equal(await dead.exited, 1);
+    const output = dead.stderr.join('');
+    assert.ok(Date.now() - started < 15_000, 'fails within the connect timeout, not at SIGTERM');
+    assert.equal(output.trim().split('\n').length, 1, output);
+    assert.match(output, /cannot connect to amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1.*rabbitmq-server -detached/);
+    assert.doesNotMatch(output, /hunter2/);
   });
 
   it('exits 1 with a one-line reason for a bad module or bad settings', async () => {
