@@ -13,12 +13,6 @@ import { sha256, stableJson } from './stable-json.js';
 const generatedTemplates = ['client.ts', 'index.ts', 'types.ts', 'worker.ts'] as const;
 export const manifestFile = 'manifest.json';
 
-/** A key and a TypeScript expression, rendered as `key: expression,` in an object literal. */
-interface Field {
-  key: string;
-  expression: string;
-}
-
 interface JobView {
   name: string;
   typeName: string;
@@ -28,8 +22,6 @@ interface JobView {
   resultDoc: string;
   returnHint: string;
   handlerPath: string;
-  specFields: Field[];
-  registrationFields: Field[];
 }
 
 interface View {
@@ -111,18 +103,6 @@ function buildView(model: SchemaModel, handlersFolder: string): View {
 }
 
 function jobView(job: JobModel, handlersFolder: string): JobView {
-  const ref = `jobs.jobs.${job.name}`;
-  // The queue is written out rather than read from the schema: the definition's default `queue` is
-  // typed `string | undefined` there, which strict projects (exactOptionalPropertyTypes) reject, and
-  // the literal shows readers where each job goes. `--check` catches a schema edit not regenerated.
-  const queue: Field[] =
-    job.effectiveQueue === undefined ? [] : [{ key: 'queue', expression: stringLiteral(job.effectiveQueue) }];
-  // Only options the schema sets are referenced: the schema's inferred type has no others.
-  const registrationFields: Field[] = [{ key: 'args', expression: `${ref}.args` }];
-  if (job.hasResult) registrationFields.push({ key: 'result', expression: `${ref}.result` });
-  registrationFields.push(...queue);
-  if (job.maxRetries !== undefined) registrationFields.push({ key: 'maxRetries', expression: `${ref}.maxRetries` });
-  if (job.timeout !== undefined) registrationFields.push({ key: 'timeout', expression: `${ref}.timeout` });
   return {
     name: job.name,
     typeName: job.typeName,
@@ -133,8 +113,6 @@ function jobView(job: JobModel, handlersFolder: string): JobView {
       : `The \`${job.name}\` job declares no result schema, so its result is \`unknown\`.`,
     returnHint: job.hasResult ? " and return its result (the job's result schema checks it)" : '',
     handlerPath: `${handlersFolder}/${job.name}.ts`,
-    specFields: [{ key: 'args', expression: `${ref}.args` }, ...queue],
-    registrationFields,
   };
 }
 
@@ -145,12 +123,6 @@ function docLines(job: JobModel): string[] {
     .split(/\r\n|\r|\n/)
     .map((line) => line.replace(/\*\//g, '*\\/').trimEnd())
     .map((line) => (line === '' ? '' : ` ${line}`));
-}
-
-/** A single-quoted TypeScript string literal; JSON's escaping covers backslashes and control characters. */
-function stringLiteral(value: string): string {
-  const body = JSON.stringify(value).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'");
-  return `'${body}'`;
 }
 
 function render(file: string, view: View | (View & JobView)): string {

@@ -48,5 +48,14 @@ export type {
   WorkerSettings,
   WorkerState,
 } from './types.js';
+export { createEnqueue, registerJobs } from './typed-jobs.js';
+export type { EnqueueFunctions, JobHandlers } from './typed-jobs.js';
+export { parseDuration } from './settings/parse-text.js';
+export {
+  applyWorkerOverrides,
+  workerOverridesFromEnvironment,
+  workerOverrideSources,
+} from './settings/worker-overrides.js';
+export type { WorkerOverrides } from './settings/worker-overrides.js';
 export { Worker } from './worker/worker.js';
 export type { WorkerStats } from './worker/worker.js';

@@ -190,7 +190,10 @@ describe('emit and check', { concurrency: true }, () => {
         'src/gen/ is stale: run `arq-gen generate --schema schema/jobs.ts --out src/gen --handlers src/handlers` and commit the result',
       );
       assert.ok(report.errors.includes('  stale:   src/gen/manifest.json'));
-      assert.ok(report.errors.includes('  stale:   src/gen/worker.ts'), 'the queue is written into the worker wiring');
+      assert.ok(
+        !report.errors.includes('  stale:   src/gen/worker.ts'),
+        'the worker wiring reads the queue from the schema at run time',
+      );
     });
 
     it('reports everything missing when nothing was generated yet', async () => {
