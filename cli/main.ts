@@ -4,6 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { Builtins, Cli } from 'clipanion';
 import { GenerateCommand } from './generate-command.js';
 import { WorkerCommand } from './worker-command.js';
+import { EnqueueCommand } from './enqueue-command.js';
+import { PurgeQueueCommand, QueueInfoCommand } from './queue-commands.js';
+import { DlqListCommand, DlqPurgeCommand, DlqReplayCommand } from './dlq-commands.js';
 import { packageInfo } from '../generator/package-info.js';
 
 /** The `arq-gen` command line; each command is registered here, one line each. */
@@ -16,6 +19,12 @@ cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
 cli.register(GenerateCommand);
 cli.register(WorkerCommand);
+cli.register(EnqueueCommand);
+cli.register(QueueInfoCommand);
+cli.register(PurgeQueueCommand);
+cli.register(DlqListCommand);
+cli.register(DlqReplayCommand);
+cli.register(DlqPurgeCommand);
 
 if (isEntryModule()) void cli.runExit(process.argv.slice(2));
 

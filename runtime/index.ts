@@ -57,5 +57,16 @@ export {
   workerOverrideSources,
 } from './settings/worker-overrides.js';
 export type { WorkerOverrides } from './settings/worker-overrides.js';
+export { inspectQueue, purgeQueue } from './operations/queue-info.js';
+export type { QueueInfo, QueueInfoOptions } from './operations/queue-info.js';
+export { listDeadLetters, purgeDeadLetters, replayDeadLetters } from './operations/dead-letters.js';
+export type {
+  DeadLetter,
+  ListOptions,
+  ReplayOptions,
+  ReplayReport,
+  ReplaySelection,
+} from './operations/dead-letters.js';
+export type { OperatorSettings } from './operations/operator-session.js';
 export { Worker } from './worker/worker.js';
 export type { WorkerStats } from './worker/worker.js';

@@ -274,3 +274,37 @@ export function mergePositionalArgs(
   }
   return { ok: true, value: merged };
 }
+
+/**
+ * The body of a dead-lettered job, made ready to run again: a fresh attempt count (`job_try` 1; a
+ * body replayed as it is would be dead-lettered again at once), due now and not expiring. A body we
+ * cannot read goes back unchanged, so a fixed worker can still judge it.
+ */
+export function replayBody(content: Buffer): Buffer {
+  let fields: unknown;
+  try {
+    fields = isUtf8(content) ? JSON.parse(content.toString('utf8')) : undefined;
+  } catch {
+    return content;
+  }
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) return content;
+  return Buffer.from(JSON.stringify({ ...fields, job_try: 1, defer_until: null, expires: null }), 'utf8');
+}
+
+/** Publish properties of a replayed job: its own id, name and trace headers, none of its failure's. */
+export function replayPublishOptions(
+  properties: { messageId?: unknown; type?: unknown; timestamp?: unknown; contentType?: unknown; headers?: Headers },
+  fallbackJobId: string,
+): Options.Publish & { messageId: string } {
+  const headers = publishedHeaders(properties.headers);
+  headers['x-retry-count'] = 0;
+  return {
+    contentType: typeof properties.contentType === 'string' ? properties.contentType : 'application/json',
+    deliveryMode: 2,
+    messageId:
+      typeof properties.messageId === 'string' && properties.messageId !== '' ? properties.messageId : fallbackJobId,
+    ...(typeof properties.type === 'string' ? { type: properties.type } : {}),
+    ...(typeof properties.timestamp === 'number' ? { timestamp: properties.timestamp } : {}),
+    headers,
+  };
+}

@@ -38,6 +38,11 @@ export const defaults = {
   burstCheckInterval: 1_000,
 } as const satisfies Record<string, string | number>;
 
+/** The broker URL when none is given: `AMQP_URL`, else the local default. The one place that reads it. */
+export function defaultUrl(env: NodeJS.ProcessEnv = process.env): string {
+  return env.AMQP_URL || defaults.url;
+}
+
 /** Queue names travel in topic routing keys and must not look like broker-reserved names. */
 export const queueNameSchema = z
   .string()
@@ -156,7 +161,7 @@ export interface ResolvedConnectionSettings {
 function resolveConnection(input: RabbitMQSettings): ResolvedConnectionSettings {
   const logLevel = input.logLevel ?? defaults.logLevel;
   return {
-    url: input.url ?? process.env.AMQP_URL ?? defaults.url,
+    url: input.url ?? defaultUrl(),
     connectionName: input.connectionName,
     connectionTimeout: input.connectionTimeout ?? defaults.connectionTimeout,
     heartbeat: input.heartbeat ?? defaults.heartbeat,

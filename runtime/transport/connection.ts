@@ -141,6 +141,16 @@ export class BrokerConnection {
     this.channels.delete(managed);
   }
 
+  /** The vhost of the URL (`/` when the URL names none), as the management API spells it. */
+  get vhost(): string {
+    try {
+      const path = new URL(this.options.url).pathname;
+      return path.length > 1 ? decodeURIComponent(path.slice(1)) : '/';
+    } catch {
+      return '/';
+    }
+  }
+
   get log(): RuntimeLog {
     return this.options.log;
   }

@@ -3,6 +3,7 @@
 // "Dies" is a raw consumer that closes its channel without acking, which is what the broker sees when a worker crashes.
 import * as assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { listDeadLetters } from '../../runtime/index.js';
 import { QUORUM_DELIVERY_LIMIT } from '../../runtime/topology/queue-topology.js';
 import { encodeJobBody, jobPublishOptions, newJobId } from '../../runtime/wire-format.js';
 import { closeAdmin, deleteJobQueue, queueDepth, uniqueName, withChannel } from '../helpers/broker.js';
@@ -74,6 +75,14 @@ describe('delivery limit', () => {
       assert.deepEqual(deliveries.at(-1), { redelivered: true, deliveryCount: QUORUM_DELIVERY_LIMIT });
       await waitForDepth(`${queue}_dlq`, 1);
       assert.equal(await queueDepth(queue), 0);
+
+      // What an operator sees of it (`arq-gen dlq list`): the broker's reason, read from x-death.
+      const [listed] = await listDeadLetters(queue, { logLevel: 'silent' });
+      assert.equal(listed?.jobId, job.jobId);
+      assert.equal(listed?.brokerReason, 'delivery_limit');
+      assert.equal(listed?.errorCategory, 'delivery_limit');
+      assert.equal(listed?.errorType, undefined);
+      assert.equal(await queueDepth(`${queue}_dlq`), 1, 'listing removed the dead letter');
 
       const [dead] = await consumeAll(`${queue}_dlq`);
       assert.ok(dead);

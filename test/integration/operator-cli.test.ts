@@ -1,0 +1,243 @@
+/** The operator commands as a user runs them: real `arq-gen` processes against the real broker. */
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, afterEach, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { NonRetryable, RabbitMQClient, Worker } from '../../runtime/index.js';
+import type { JobContext } from '../../runtime/index.js';
+import { closeAdmin, deleteJobQueue, queueDepth, recordingLogger, uniqueName, waitFor } from '../helpers/broker.js';
+
+const main = new URL('../../cli/main.ts', import.meta.url).pathname;
+const schema = new URL('../../jobs.schema.ts', import.meta.url).pathname;
+const queues: string[] = [];
+
+async function arqGen(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', main, ...args], {
+      timeout: 120_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const failed = err as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+function queueFor(prefix: string): string {
+  const queue = uniqueName(prefix);
+  queues.push(queue);
+  return queue;
+}
+
+afterEach(async () => {
+  for (const queue of queues.splice(0)) await deleteJobQueue(queue);
+});
+after(closeAdmin);
+
+const validArgs = JSON.stringify({ dataId: 1, action: 'process', payload: 'x' });
+
+describe('arq-gen enqueue', () => {
+  it('validates against the schema, prints the job id, and publishes nothing when the args are invalid', async () => {
+    const queue = queueFor('cli-enqueue');
+    const invalid = await arqGen('enqueue', 'processData', '--args', '{"dataId":"one"}', '-m', schema, '-q', queue);
+    assert.equal(invalid.code, 1);
+    assert.match(invalid.stderr, /^arq-gen enqueue: invalid arguments for job "processData": dataId: /);
+    assert.equal(await queueDepth(queue), undefined, 'an invalid call declared or published something');
+
+    const unknown = await arqGen('enqueue', 'noSuchJob', '--args', '{}', '-m', schema, '-q', queue);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /has no job "noSuchJob"; its jobs are .*processData/);
+
+    const ok = await arqGen(
+      'enqueue',
+      'processData',
+      '--args',
+      validArgs,
+      '-m',
+      schema,
+      '-q',
+      queue,
+      '--job-id',
+      'j-1',
+    );
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, 'j-1\n');
+    assert.equal(await queueDepth(queue), 1);
+
+    const deferred = await arqGen(
+      'enqueue',
+      'processData',
+      '--args',
+      validArgs,
+      '-m',
+      schema,
+      '-q',
+      queue,
+      '--defer',
+      '1h',
+    );
+    assert.equal(deferred.code, 0, deferred.stderr);
+    assert.match(deferred.stdout, /^[0-9a-f]{32}\n$/);
+    assert.equal(await queueDepth(queue), 1, 'a deferred job waits in the delay ladder, not the queue');
+  });
+});
+
+describe('arq-gen queue-info and purge-queue', () => {
+  it('reports depth and dead letters, refuses to purge without --yes off a terminal, and purges with it', async () => {
+    const queue = queueFor('cli-purge');
+    const client = new RabbitMQClient({ defaultQueue: queue, logger: recordingLogger() });
+    try {
+      await client.enqueueJobs([1, 2, 3].map((n) => ({ name: 'anything', args: { n } })));
+    } finally {
+      await client.close();
+    }
+    const info = await arqGen('queue-info', '-q', queue, '--json');
+    assert.equal(info.code, 0, info.stderr);
+    const parsed = JSON.parse(info.stdout) as Record<string, unknown>;
+    assert.deepEqual(
+      { ready: parsed.ready, unacked: parsed.unacked, consumers: parsed.consumers, deadLetters: parsed.deadLetters },
+      { ready: 3, unacked: null, consumers: 0, deadLetters: 0 },
+    );
+    const text = await arqGen('queue-info', '-q', queue);
+    assert.match(text.stdout, /ready +3\nunacked +unknown \(give --management-url\)/);
+
+    const refused = await arqGen('purge-queue', '-q', queue);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /without --yes \(stdin is not a terminal\)/);
+    assert.equal(await queueDepth(queue), 3, 'a refused purge removed something');
+
+    const purged = await arqGen('purge-queue', '-q', queue, '--yes');
+    assert.equal(purged.code, 0, purged.stderr);
+    assert.equal(purged.stdout, `removed 3 job(s) from ${queue}\n`);
+    assert.equal(await queueDepth(queue), 0);
+  });
+
+  it('says in one line, without the password, that no broker answers', async () => {
+    const started = Date.now();
+    const dead = await arqGen('queue-info', '-q', 'x', '-u', 'amqp://guest:s3cret-pw@127.0.0.1:1');
+    assert.equal(dead.code, 1);
+    assert.ok(Date.now() - started < 20_000, 'the CLI waits 5 s by default, not 30');
+    assert.match(
+      dead.stderr,
+      /^arq-gen queue-info: cannot connect to amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1 within 5000 ms/,
+    );
+    assert.match(dead.stderr, /rabbitmq-server -detached/);
+    assert.equal(dead.stderr.trim().split('\n').length, 1);
+    assert.doesNotMatch(dead.stderr + dead.stdout, /s3cret/);
+  });
+});
+
+describe('arq-gen dlq', () => {
+  it('lists dead jobs with their reasons, replays 1,000 of them with a fresh attempt count exactly once, and purges', async () => {
+    const queue = queueFor('cli-dlq');
+    const total = 1_000;
+    let failing = true;
+    const completed = new Map<number, number>();
+    const triesSeen = new Set<number>();
+    const flaky = (ctx: JobContext, args: { n: number }): void => {
+      if (failing)
+        throw ctx.jobTry > 1 ? new NonRetryable(`gave up on ${args.n}`) : new Error(`first try of ${args.n}`);
+      triesSeen.add(ctx.jobTry);
+      completed.set(args.n, (completed.get(args.n) ?? 0) + 1);
+    };
+    const worker = new Worker({
+      handlers: { flaky },
+      queueName: queue,
+      maxRetries: 1,
+      retryBackoff: 50,
+      maxConcurrentJobs: 50,
+      statsInterval: 0,
+      handleSignals: false,
+      logger: recordingLogger(),
+    });
+    const running = worker.run();
+    const client = new RabbitMQClient({ defaultQueue: queue, logger: recordingLogger() });
+    try {
+      await client.enqueueJobs(Array.from({ length: total }, (_, n) => ({ name: 'flaky', args: { n } })));
+      assert.ok(await waitFor(async () => (await queueDepth(`${queue}_dlq`)) === total, 60_000), 'not all dead');
+
+      const listed = await arqGen('dlq', 'list', '-q', queue, '--limit', '3', '--json');
+      assert.equal(listed.code, 0, listed.stderr);
+      const letters = listed.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      assert.equal(letters.length, 3);
+      for (const letter of letters) {
+        assert.equal(letter.functionName, 'flaky');
+        assert.equal(letter.errorType, 'NonRetryable');
+        assert.equal(letter.errorCategory, 'non_retriable');
+        assert.equal(letter.tries, 2);
+        assert.match(String(letter.errorMessage), /^gave up on \d+$/);
+        assert.match(String(letter.failedAt), /^\d{4}-\d\d-\d\dT/);
+      }
+      const human = await arqGen('dlq', 'list', '-q', queue, '--limit', '1');
+      assert.match(
+        human.stdout,
+        /flaky {2}tries=2 {2}\S+ {2}NonRetryable \[NON_RETRYABLE\] \(non_retriable\): gave up on \d+/,
+      );
+      assert.equal(await queueDepth(`${queue}_dlq`), total, 'listing removed dead letters');
+
+      const none = await arqGen('dlq', 'replay', '-q', queue, '--error-type', 'JobTimeout');
+      assert.equal(none.code, 0, none.stderr);
+      assert.equal(none.stdout, `replayed 0 job(s) into ${queue}; ${total} left in ${queue}_dlq\n`);
+
+      failing = false;
+      const replay = await arqGen('dlq', 'replay', '-q', queue, '--all');
+      assert.equal(replay.code, 0, replay.stderr);
+      assert.equal(replay.stdout, `replayed ${total} job(s) into ${queue}; 0 left in ${queue}_dlq\n`);
+      assert.ok(await waitFor(() => completed.size === total, 60_000), `${completed.size} of ${total} completed`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.deepEqual(
+        [...completed.values()].filter((count) => count !== 1),
+        [],
+        'a replayed job ran twice',
+      );
+      assert.deepEqual([...triesSeen], [1], 'replayed jobs did not start from attempt 1');
+      assert.equal(await queueDepth(`${queue}_dlq`), 0);
+
+      failing = true;
+      await client.enqueueJob('flaky', { n: -1 }, { jobId: 'one-dead' });
+      assert.ok(await waitFor(async () => (await queueDepth(`${queue}_dlq`)) === 1, 30_000));
+      const refused = await arqGen('dlq', 'purge', '-q', queue);
+      assert.equal(refused.code, 1);
+      assert.equal(await queueDepth(`${queue}_dlq`), 1);
+      const purged = await arqGen('dlq', 'purge', '-q', queue, '--yes');
+      assert.equal(purged.stdout, `removed 1 dead letter(s) from ${queue}_dlq\n`);
+      assert.equal(await queueDepth(`${queue}_dlq`), 0);
+    } finally {
+      await client.close();
+      await worker.close();
+      await running;
+    }
+  });
+
+  it('replays one job by id and leaves the others', async () => {
+    const queue = queueFor('cli-dlq-one');
+    const worker = new Worker({
+      handlers: { doomed: () => Promise.reject(new NonRetryable('no')) },
+      queueName: queue,
+      statsInterval: 0,
+      handleSignals: false,
+      logger: recordingLogger(),
+    });
+    const running = worker.run();
+    const client = new RabbitMQClient({ defaultQueue: queue, logger: recordingLogger() });
+    try {
+      await client.enqueueJobs(['a', 'b', 'c'].map((id) => ({ name: 'doomed', options: { jobId: `job-${id}` } })));
+      assert.ok(await waitFor(async () => (await queueDepth(`${queue}_dlq`)) === 3, 30_000));
+      await worker.close();
+      await running;
+      const replay = await arqGen('dlq', 'replay', '-q', queue, '--job-id', 'job-b');
+      assert.equal(replay.stdout, `replayed 1 job(s) into ${queue}; 2 left in ${queue}_dlq\n`, replay.stderr);
+      assert.equal(await queueDepth(queue), 1);
+      assert.equal(await queueDepth(`${queue}_dlq`), 2);
+      const both = await arqGen('dlq', 'replay', '-q', queue, '--all', '--job-id', 'x');
+      assert.equal(both.code, 1);
+      assert.match(both.stderr, /give exactly one of --all, --job-id ID or --error-type TYPE/);
+    } finally {
+      await client.close();
+      await worker.close();
+    }
+  });
+});
