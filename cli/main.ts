@@ -6,6 +6,7 @@ import { GenerateCommand } from './generate-command.js';
 import { WorkerCommand } from './worker-command.js';
 import { EnqueueCommand } from './enqueue-command.js';
 import { PurgeQueueCommand, QueueInfoCommand } from './queue-commands.js';
+import { ValidateConfigCommand } from './validate-config-command.js';
 import { DlqListCommand, DlqPurgeCommand, DlqReplayCommand } from './dlq-commands.js';
 import { packageInfo } from '../generator/package-info.js';
 
@@ -25,6 +26,7 @@ cli.register(PurgeQueueCommand);
 cli.register(DlqListCommand);
 cli.register(DlqReplayCommand);
 cli.register(DlqPurgeCommand);
+cli.register(ValidateConfigCommand);
 
 if (isEntryModule()) void cli.runExit(process.argv.slice(2));
 

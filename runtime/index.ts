@@ -68,5 +68,7 @@ export type {
   ReplaySelection,
 } from './operations/dead-letters.js';
 export type { OperatorSettings } from './operations/operator-session.js';
+export { checkWorkerConfig, DEFAULT_CONSUMER_TIMEOUT_MS } from './operations/validate-config.js';
+export type { ConfigCheckOptions, ConfigFinding } from './operations/validate-config.js';
 export { Worker } from './worker/worker.js';
 export type { WorkerStats } from './worker/worker.js';

@@ -136,7 +136,17 @@ const workerSchema = z.strictObject({
 function validate<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
+  throw new InvalidSettings(`invalid ${what} settings: ${describeIssues(result.error.issues).join('; ')}`);
+}
+
+/** Every problem of worker settings, one line each (`path: what is wrong`); empty when they are valid. */
+export function workerSettingsProblems(input: unknown): string[] {
+  const result = workerSchema.safeParse(input ?? {});
+  return result.success ? [] : describeIssues(result.error.issues);
+}
+
+function describeIssues(issues: z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
     const path = issue.path.length > 0 ? issue.path.join('.') : '(settings)';
     const message =
       issue.code === 'unrecognized_keys'
@@ -144,7 +154,6 @@ function validate<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
         : issue.message;
     return `${path}: ${message}`;
   });
-  throw new InvalidSettings(`invalid ${what} settings: ${lines.join('; ')}`);
 }
 
 export interface ResolvedConnectionSettings {

@@ -5,16 +5,32 @@ import { after, afterEach, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { NonRetryable, RabbitMQClient, Worker } from '../../runtime/index.js';
 import type { JobContext } from '../../runtime/index.js';
-import { closeAdmin, deleteJobQueue, queueDepth, recordingLogger, uniqueName, waitFor } from '../helpers/broker.js';
+import {
+  closeAdmin,
+  deleteJobQueue,
+  withChannel,
+  queueDepth,
+  recordingLogger,
+  uniqueName,
+  waitFor,
+} from '../helpers/broker.js';
 
 const main = new URL('../../cli/main.ts', import.meta.url).pathname;
 const schema = new URL('../../jobs.schema.ts', import.meta.url).pathname;
 const queues: string[] = [];
 
 async function arqGen(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return arqGenWith({}, ...args);
+}
+
+async function arqGenWith(
+  env: NodeJS.ProcessEnv,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', main, ...args], {
       timeout: 120_000,
+      env: { ...process.env, ...env },
     });
     return { code: 0, stdout, stderr };
   } catch (err) {
@@ -239,5 +255,50 @@ describe('arq-gen dlq', () => {
       await client.close();
       await worker.close();
     }
+  });
+});
+
+describe('arq-gen validate-config', () => {
+  const module = `${new URL('./fixtures/cli-worker-module.ts', import.meta.url).pathname}:workerSettings`;
+
+  it('passes a good configuration, and reports every settings problem at once', async () => {
+    const queue = queueFor('cli-validate-ok');
+    const good = await arqGenWith({ ARQ_QUEUE: queue }, 'validate-config', '-m', module);
+    assert.equal(good.code, 0, good.stdout + good.stderr);
+    assert.match(good.stdout, /configuration ok\n$/);
+
+    const bad = await arqGenWith(
+      { ARQ_QUEUE: queue, ARQ_MAX_CONCURRENT_JOBS: '0', ARQ_PREFETCH_COUNT: '70000' },
+      'validate-config',
+      '-m',
+      module,
+    );
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /FAIL settings: maxConcurrentJobs: must be greater than 0\n/);
+    assert.match(bad.stdout, /FAIL settings: prefetchCount: must be at most 65535\n/);
+  });
+
+  it('catches a queue declared with other arguments and a job timeout above the consumer timeout', async () => {
+    const queue = queueFor('cli-validate-bad');
+    await withChannel((channel) => channel.assertQueue(queue, { durable: true }));
+    const report = await arqGenWith(
+      { ARQ_QUEUE: queue, ARQ_JOB_TIMEOUT: '2h' },
+      'validate-config',
+      '-m',
+      module,
+      '--consumer-timeout',
+      '30m',
+    );
+    assert.equal(report.code, 1, report.stdout);
+    assert.match(
+      report.stdout,
+      new RegExp(`FAIL queue ${queue}: queue "${queue}" exists as a classic queue.*set queueType: 'classic'`),
+    );
+    assert.match(
+      report.stdout,
+      /FAIL timeouts: a job may run 7200000 ms, not below the broker's consumer_timeout of 1800000 ms/,
+    );
+    assert.match(report.stdout, /2 problem\(s\) found\n$/);
+    assert.equal(await queueDepth(queue), 0, 'the check changed the queue');
   });
 });
