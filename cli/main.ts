@@ -15,6 +15,8 @@ export const cli = new Cli({
   binaryLabel: 'rabbitmq-arq',
   binaryName: 'arq-gen',
   binaryVersion: packageInfo().version,
+  // Colour only on a terminal, and never with NO_COLOR (https://no-color.org).
+  enableColors: process.stdout.isTTY === true && !process.env.NO_COLOR,
 });
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);

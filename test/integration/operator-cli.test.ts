@@ -302,3 +302,25 @@ describe('arq-gen validate-config', () => {
     assert.equal(await queueDepth(queue), 0, 'the check changed the queue');
   });
 });
+
+describe('arq-gen --help and --version', () => {
+  it('lists every command, without colour when piped', async () => {
+    const help = await arqGen('--help');
+    assert.equal(help.code, 0);
+    for (const command of [
+      'generate',
+      'worker',
+      'enqueue',
+      'queue-info',
+      'purge-queue',
+      'dlq list',
+      'dlq replay',
+      'dlq purge',
+      'validate-config',
+    ])
+      assert.ok(help.stdout.includes(`arq-gen ${command} `), `--help does not list ${command}`);
+    assert.doesNotMatch(help.stdout, /\u001b\[/, 'colour codes in piped output');
+    const version = await arqGen('--version');
+    assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+  });
+});
