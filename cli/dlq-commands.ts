@@ -4,6 +4,7 @@ import type { ReplaySelection } from '../runtime/index.js';
 import { parseWholeNumber } from '../runtime/settings/parse-text.js';
 import { BrokerCommand } from './command-support.js';
 import { confirm } from './queue-commands.js';
+import { say } from './cli-messages.js';
 
 /** `arq-gen dlq list -q <queue>`: what failed, why, and after how many tries. */
 export class DlqListCommand extends BrokerCommand {
@@ -34,7 +35,7 @@ export class DlqListCommand extends BrokerCommand {
       return 0;
     }
     if (letters.length === 0) {
-      out.write(`no dead letters in ${this.queue}_dlq\n`);
+      out.write(say('dlqEmpty', { queue: this.queue }) + '\n');
       return 0;
     }
     for (const letter of letters) {
@@ -84,7 +85,7 @@ export class DlqReplayCommand extends BrokerCommand {
     const progress = stderr.isTTY
       ? (replayed: number, scanned: number, total: number) => {
           if (replayed % 50 === 0 || scanned === total)
-            stderr.write(`\rreplayed ${replayed} (${scanned}/${total} looked at)`);
+            stderr.write(`\r${say('replayProgress', { replayed, scanned, total })}`);
         }
       : undefined;
     const report = await replayDeadLetters(this.queue, {
@@ -94,9 +95,7 @@ export class DlqReplayCommand extends BrokerCommand {
       ...(progress ? { onProgress: progress } : {}),
     });
     if (progress) stderr.write('\n');
-    this.context.stdout.write(
-      `replayed ${report.replayed} job(s) into ${this.queue}; ${report.kept} left in ${this.queue}_dlq\n`,
-    );
+    this.context.stdout.write(say('replayDone', { ...report, queue: this.queue }) + '\n');
     return 0;
   }
 }
@@ -114,9 +113,9 @@ export class DlqPurgeCommand extends BrokerCommand {
   yes = Option.Boolean('-y,--yes', false, { description: 'Do not ask' });
 
   protected async run(): Promise<number> {
-    if (!(await confirm(this.context, this.yes, `delete every dead letter of "${this.queue}"?`))) return 1;
+    if (!(await confirm(this.context, this.yes, say('purgeDlqQuestion', { queue: this.queue })))) return 1;
     const removed = await purgeDeadLetters(this.queue, this.connectionSettings());
-    this.context.stdout.write(`removed ${removed} dead letter(s) from ${this.queue}_dlq\n`);
+    this.context.stdout.write(say('dlqPurged', { removed, queue: this.queue }) + '\n');
     return 0;
   }
 }

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { Command, Option } from 'clipanion';
 import { inspectQueue, purgeQueue } from '../runtime/index.js';
 import { BrokerCommand } from './command-support.js';
+import { say } from './cli-messages.js';
 
 /** `arq-gen queue-info -q <queue>`: depth, consumers, dead letters, delayed messages. */
 export class QueueInfoCommand extends BrokerCommand {
@@ -38,12 +39,12 @@ export class QueueInfoCommand extends BrokerCommand {
       return 0;
     }
     const lines = [
-      `queue        ${info.queue}${info.exists ? '' : ' (does not exist yet)'}`,
-      `ready        ${info.ready}`,
-      `unacked      ${info.unacked ?? 'unknown (give --management-url)'}`,
-      `consumers    ${info.consumers}`,
-      `dead letters ${info.deadLetters} (${info.deadLetterQueue})`,
-      `delayed      ${info.delayedInLadder} (delay ladder, all queues)`,
+      say('infoQueue', { queue: info.queue, exists: info.exists ? 1 : 0 }),
+      say('infoReady', { count: info.ready }),
+      info.unacked === null ? say('infoUnackedUnknown') : say('infoUnacked', { count: info.unacked }),
+      say('infoConsumers', { count: info.consumers }),
+      say('infoDeadLetters', { count: info.deadLetters, dlq: info.deadLetterQueue }),
+      say('infoDelayed', { count: info.delayedInLadder }),
     ];
     this.context.stdout.write(lines.join('\n') + '\n');
     return 0;
@@ -67,9 +68,9 @@ export class PurgeQueueCommand extends BrokerCommand {
   yes = Option.Boolean('-y,--yes', false, { description: 'Do not ask' });
 
   protected async run(): Promise<number> {
-    if (!(await confirm(this.context, this.yes, `remove every ready job from queue "${this.queue}"?`))) return 1;
+    if (!(await confirm(this.context, this.yes, say('purgeQueueQuestion', { queue: this.queue })))) return 1;
     const removed = await purgeQueue(this.queue, this.connectionSettings());
-    this.context.stdout.write(`removed ${removed} job(s) from ${this.queue}\n`);
+    this.context.stdout.write(say('queuePurged', { removed, queue: this.queue }) + '\n');
     return 0;
   }
 }
@@ -86,14 +87,14 @@ export async function confirm(
   if (yes) return true;
   const stdin = context.stdin as NodeJS.ReadStream;
   if (!stdin.isTTY) {
-    context.stderr.write(`refusing to ${question.replace(/\?$/, '')} without --yes (stdin is not a terminal)\n`);
+    context.stderr.write(say('refusedWithoutYes', { action: question.replace(/[?？]$/, '') }) + '\n');
     return false;
   }
   const prompt = createInterface({ input: stdin, output: context.stdout as NodeJS.WritableStream });
   try {
     const answer = await prompt.question(`${question} [y/N] `);
     if (/^y(es)?$/i.test(answer.trim())) return true;
-    context.stderr.write('nothing removed\n');
+    context.stderr.write(say('nothingRemoved') + '\n');
     return false;
   } finally {
     prompt.close();

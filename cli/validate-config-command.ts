@@ -4,6 +4,7 @@ import { parseDuration } from '../runtime/settings/parse-text.js';
 import { applyWorkerOverrides, workerOverridesFromEnvironment } from '../runtime/settings/worker-overrides.js';
 import { BrokerCommand, CLI_CONNECTION_TIMEOUT_MS } from './command-support.js';
 import { loadWorkerSettings } from './worker-module.js';
+import { say } from './cli-messages.js';
 
 /** `arq-gen validate-config -m ./worker.ts:workerSettings`: settings and broker checked before a deploy. */
 export class ValidateConfigCommand extends BrokerCommand {
@@ -40,7 +41,7 @@ export class ValidateConfigCommand extends BrokerCommand {
     });
     for (const finding of findings) this.context.stdout.write(`${finding.ok ? 'ok  ' : 'FAIL'} ${finding.text}\n`);
     const failed = findings.filter((finding) => !finding.ok).length;
-    this.context.stdout.write(failed === 0 ? 'configuration ok\n' : `${failed} problem(s) found\n`);
+    this.context.stdout.write((failed === 0 ? say('configOk') : say('configProblems', { count: failed })) + '\n');
     return failed === 0 ? 0 : 1;
   }
 }

@@ -26,7 +26,8 @@ const en = {
   'worker.signal_again': (p) => `received ${p.signal} again: aborting running jobs now`,
   'worker.stats': (p) =>
     `◆ ${p.completed} jobs complete ◆ ${p.failed} failed ◆ ${p.retried} retried ◆ ${p.ongoing} ongoing ◆ ${p.deadLettered} dead-lettered`,
-  'worker.burst_done': (p) => `burst mode: ${p.reason}; exiting`,
+  'worker.burst_drained': () => 'burst mode: queues drained; exiting',
+  'worker.burst_timeout': (p) => `burst mode: timeout of ${p.timeout} ms reached; exiting`,
   'worker.hook_failed': (p) => `hook ${p.hook} failed: ${p.error}`,
   'worker.startup_failed': (p) => `onStartup failed, worker not started: ${p.error}`,
   'job.start': (p) => `job ${p.jobId} ${p.functionName} try ${p.jobTry} started`,
@@ -53,13 +54,14 @@ const zhCN: Record<MessageKey, (p: Params) => string> = {
   'channel.closed': (p) => `通道 ${p.role} 被服务器关闭：${p.reason}；正在重新打开`,
   'channel.failed': (p) => `通道 ${p.role} 无法重新打开：${p.reason}`,
   'worker.started': (p) => `Worker ${p.worker} 已启动：队列 ${p.queues}，并发 ${p.concurrency} 个任务，任务 ${p.jobs}`,
-  'worker.stopping': (p) => `Worker 正在停止（${p.reason}）：最多等待 ${p.timeout} 毫秒，${p.running} 个任务运行中`,
+  'worker.stopping': (p) => `Worker 正在停止（${stopReasonZh(String(p.reason))}）：最多等待 ${p.timeout} 毫秒，${p.running} 个任务运行中`,
   'worker.stopped': (p) =>
     `Worker 已停止：${p.completed} 个完成，${p.failed} 个失败，${p.retried} 个重试，${p.deadLettered} 个进入死信队列`,
   'worker.signal_again': (p) => `再次收到 ${p.signal}：立即中止运行中的任务`,
   'worker.stats': (p) =>
     `◆ ${p.completed} 个任务完成 ◆ ${p.failed} 个失败 ◆ ${p.retried} 个重试 ◆ ${p.ongoing} 个待完成 ◆ ${p.deadLettered} 个死信`,
-  'worker.burst_done': (p) => `Burst 模式：${p.reason}；退出`,
+  'worker.burst_drained': () => 'Burst 模式：队列已清空；退出',
+  'worker.burst_timeout': (p) => `Burst 模式：已到 ${p.timeout} 毫秒超时；退出`,
   'worker.hook_failed': (p) => `钩子 ${p.hook} 执行失败：${p.error}`,
   'worker.startup_failed': (p) => `onStartup 执行失败，Worker 未启动：${p.error}`,
   'job.start': (p) => `任务 ${p.jobId} ${p.functionName} 第 ${p.jobTry} 次尝试开始`,
@@ -112,4 +114,14 @@ export class RuntimeLog {
     if (this.minimum > logSeverity.error) return;
     this.logger.error(catalogues[this.locale][key](params), { event: key, ...params, ...fields });
   }
+}
+
+/** The worker's stop reasons are fixed words (or a signal name, or a consumer failure that carries the broker's own text). */
+function stopReasonZh(reason: string): string {
+  const known: Record<string, string> = {
+    close: '调用了 close()',
+    burst: 'burst 模式已完成',
+    'burst timeout': 'burst 模式超时',
+  };
+  return known[reason] ?? reason.replace(/^consumer of (.*) failed: /, '队列 $1 的消费者失败：');
 }

@@ -591,7 +591,7 @@ export class Worker<State extends WorkerState = WorkerState> {
       checking = true;
       try {
         if (Date.now() - startedAt >= burst.timeout) {
-          this.log.info('worker.burst_done', { reason: `timeout of ${burst.timeout} ms reached` });
+          this.log.info('worker.burst_timeout', { timeout: burst.timeout });
           void this.shutdown('burst timeout', burst.waitForTasks);
           return;
         }
@@ -602,7 +602,7 @@ export class Worker<State extends WorkerState = WorkerState> {
         if (this.pendingRetries.size > 0) return;
         if (!(await this.queuesEmpty())) return;
         if (this.deliveries.size > 0 || this.pendingRetries.size > 0) return;
-        this.log.info('worker.burst_done', { reason: 'queues drained' });
+        this.log.info('worker.burst_drained');
         void this.shutdown('burst', burst.waitForTasks);
       } catch {
         // A failed check (broker away) is simply tried again at the next interval.
