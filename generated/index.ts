@@ -16,5 +16,5 @@ export type {
   ProcessDataArgsInput,
   ProcessDataResult,
 } from './types.js';
-export { createWorker } from './worker.js';
+export { createWorker, workerSettings } from './worker.js';
 export type { Handlers } from './worker.js';
