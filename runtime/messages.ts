@@ -54,7 +54,8 @@ const zhCN: Record<MessageKey, (p: Params) => string> = {
   'channel.closed': (p) => `通道 ${p.role} 被服务器关闭：${p.reason}；正在重新打开`,
   'channel.failed': (p) => `通道 ${p.role} 无法重新打开：${p.reason}`,
   'worker.started': (p) => `Worker ${p.worker} 已启动：队列 ${p.queues}，并发 ${p.concurrency} 个任务，任务 ${p.jobs}`,
-  'worker.stopping': (p) => `Worker 正在停止（${stopReasonZh(String(p.reason))}）：最多等待 ${p.timeout} 毫秒，${p.running} 个任务运行中`,
+  'worker.stopping': (p) =>
+    `Worker 正在停止（${stopReasonZh(String(p.reason))}）：最多等待 ${p.timeout} 毫秒，${p.running} 个任务运行中`,
   'worker.stopped': (p) =>
     `Worker 已停止：${p.completed} 个完成，${p.failed} 个失败，${p.retried} 个重试，${p.deadLettered} 个进入死信队列`,
   'worker.signal_again': (p) => `再次收到 ${p.signal}：立即中止运行中的任务`,
