@@ -33,6 +33,12 @@ import {
   socketBaseline,
   startWorker,
 } from '../helpers/worker-harness.js';
+import {
+  assertPresent,
+  goWithAmqp091,
+  pythonWithPikaAndJsonschema,
+  skipUnlessPresent,
+} from '../helpers/external-tools.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const python = '/usr/bin/python3';
@@ -138,127 +144,137 @@ async function demoWorker(queue: string): Promise<{
 }
 
 describe('producers in other languages', () => {
-  it('Python (pika + jsonschema): validates, publishes the documented format, and the worker completes the job; an invalid job is refused in Python and dead-lettered with the Zod issues', async () => {
-    const baseline = await socketBaseline();
-    const queue = uniqueName('xl-python');
-    const spy = await spyQueue();
-    const { outcomes, close } = await demoWorker(queue);
-    try {
-      // The wire format, read back from a queue nobody consumes.
-      const toSpy = await exec(python, [pythonExample, '--queue', spy]);
-      const spyJobId = publishedJobId(toSpy, spy);
-      const [copy] = await consumeAll(spy);
-      assert.ok(copy, 'the Python job did not reach the spy queue');
-      const body = assertWireFormat(copy, spyJobId, spy);
-      assert.match(String(body.enqueue_time), /\+00:00$/, "Python's isoformat() of a UTC time");
-      assert.deepEqual(Object.keys(body.kwargs as object).sort(), ['action', 'dataId', 'notBefore', 'payload']);
+  it(
+    'Python (pika + jsonschema): validates, publishes the documented format, and the worker completes the job; an invalid job is refused in Python and dead-lettered with the Zod issues',
+    { skip: skipUnlessPresent(pythonWithPikaAndJsonschema) },
+    async () => {
+      assertPresent(pythonWithPikaAndJsonschema);
+      const baseline = await socketBaseline();
+      const queue = uniqueName('xl-python');
+      const spy = await spyQueue();
+      const { outcomes, close } = await demoWorker(queue);
+      try {
+        // The wire format, read back from a queue nobody consumes.
+        const toSpy = await exec(python, [pythonExample, '--queue', spy]);
+        const spyJobId = publishedJobId(toSpy, spy);
+        const [copy] = await consumeAll(spy);
+        assert.ok(copy, 'the Python job did not reach the spy queue');
+        const body = assertWireFormat(copy, spyJobId, spy);
+        assert.match(String(body.enqueue_time), /\+00:00$/, "Python's isoformat() of a UTC time");
+        assert.deepEqual(Object.keys(body.kwargs as object).sort(), ['action', 'dataId', 'notBefore', 'payload']);
 
-      // The worker runs it.
-      const jobId = publishedJobId(await exec(python, [pythonExample], { env: { ARQ_QUEUE: queue } }), queue);
-      assert.ok(await waitFor(() => outcomes.has(jobId), 20_000), 'the Python job never finished');
-      const outcome = outcomes.get(jobId);
-      assert.equal(outcome?.status, 'complete', JSON.stringify(outcome));
-      assert.deepEqual((outcome as { result: Record<string, unknown> }).result.dataId, 42);
+        // The worker runs it.
+        const jobId = publishedJobId(await exec(python, [pythonExample], { env: { ARQ_QUEUE: queue } }), queue);
+        assert.ok(await waitFor(() => outcomes.has(jobId), 20_000), 'the Python job never finished');
+        const outcome = outcomes.get(jobId);
+        assert.equal(outcome?.status, 'complete', JSON.stringify(outcome));
+        assert.deepEqual((outcome as { result: Record<string, unknown> }).result.dataId, 42);
 
-      // An invalid job: refused by the schema in Python, nothing published.
-      const bad = JSON.stringify({ dataId: 'forty-two', action: 'explode', payload: 'x' });
-      const refused = await exec(python, [pythonExample, '--queue', queue, '--kwargs', bad]);
-      assert.equal(refused.code, 2, refused.stdout + refused.stderr);
-      assert.match(refused.stderr, /^invalid: kwargs\/dataId: 'forty-two' is not of type 'integer'$/m);
-      assert.match(
-        refused.stderr,
-        /^invalid: kwargs\/action: 'explode' is not one of \['process', 'retry', 'cleanup'\]$/m,
+        // An invalid job: refused by the schema in Python, nothing published.
+        const bad = JSON.stringify({ dataId: 'forty-two', action: 'explode', payload: 'x' });
+        const refused = await exec(python, [pythonExample, '--queue', queue, '--kwargs', bad]);
+        assert.equal(refused.code, 2, refused.stdout + refused.stderr);
+        assert.match(refused.stderr, /^invalid: kwargs\/dataId: 'forty-two' is not of type 'integer'$/m);
+        assert.match(
+          refused.stderr,
+          /^invalid: kwargs\/action: 'explode' is not one of \['process', 'retry', 'cleanup'\]$/m,
+        );
+        assert.doesNotMatch(refused.stdout, /published/);
+
+        // Published anyway: the worker dead-letters it at once with the Zod issues.
+        const published = await exec(python, [pythonExample, '--queue', queue, '--kwargs', bad, '--publish-invalid']);
+        const badJobId = publishedJobId(published, queue);
+        assert.ok(await waitFor(async () => (await queueDepth(`${queue}_dlq`)) === 1, 20_000), 'nothing dead-lettered');
+        const [dead] = await consumeAll(`${queue}_dlq`);
+        assert.ok(dead);
+        const headers = headersOf(dead);
+        assert.equal(headers['x-error-category'], 'invalid');
+        assert.equal(headers['x-error-code'], 'INVALID_JOB_ARGS');
+        assert.equal(headers['x-error-type'], 'InvalidJobArgs');
+        assert.equal(String(headers['x-job-id']), badJobId);
+        const issues = String(headers['x-error-message']);
+        assert.match(issues, /dataId: .*expected number, received string/);
+        assert.match(issues, /action: .*expected one of "process"\|"retry"\|"cleanup"/);
+        assert.equal(bodyOf(dead).job_id, badJobId, 'the body is kept as it was');
+        assert.equal(outcomes.has(badJobId), false, 'no handler ran for it');
+      } finally {
+        await close();
+        await deleteQueues(spy);
+        await deleteJobQueue(queue);
+      }
+      await assertNoSocketLeak(baseline);
+    },
+  );
+
+  it(
+    'Go (quicktype models, Debian amqp091-go, GOPATH mode): the committed models are what quicktype generates, the program builds, publishes the documented format, and the worker completes the job',
+    { skip: skipUnlessPresent(goWithAmqp091) },
+    async () => {
+      assertPresent(goWithAmqp091);
+      const baseline = await socketBaseline();
+
+      // The committed models are exactly what the documented quicktype command writes (then gofmt).
+      const models = join(scratch, 'jobs.go');
+      const quicktype = join(repoRoot, 'node_modules/quicktype/dist/index.js');
+      const generated = await exec(process.execPath, [
+        quicktype,
+        '--src-lang',
+        'schema',
+        '--lang',
+        'go',
+        '--package',
+        'main',
+        '--out',
+        models,
+        'generated/schemas/envelope.json#/definitions/',
+      ]);
+      assert.equal(generated.code, 0, generated.stderr);
+      assert.equal((await exec('gofmt', ['-w', models])).code, 0);
+      assert.equal(
+        readFileSync(models, 'utf8'),
+        readFileSync(join(goExample, 'jobs.go'), 'utf8'),
+        'examples/go/jobs.go is stale: regenerate it with the quicktype command in docs/other-languages.md',
       );
-      assert.doesNotMatch(refused.stdout, /published/);
 
-      // Published anyway: the worker dead-letters it at once with the Zod issues.
-      const published = await exec(python, [pythonExample, '--queue', queue, '--kwargs', bad, '--publish-invalid']);
-      const badJobId = publishedJobId(published, queue);
-      assert.ok(await waitFor(async () => (await queueDepth(`${queue}_dlq`)) === 1, 20_000), 'nothing dead-lettered');
-      const [dead] = await consumeAll(`${queue}_dlq`);
-      assert.ok(dead);
-      const headers = headersOf(dead);
-      assert.equal(headers['x-error-category'], 'invalid');
-      assert.equal(headers['x-error-code'], 'INVALID_JOB_ARGS');
-      assert.equal(headers['x-error-type'], 'InvalidJobArgs');
-      assert.equal(String(headers['x-job-id']), badJobId);
-      const issues = String(headers['x-error-message']);
-      assert.match(issues, /dataId: .*expected number, received string/);
-      assert.match(issues, /action: .*expected one of "process"\|"retry"\|"cleanup"/);
-      assert.equal(bodyOf(dead).job_id, badJobId, 'the body is kept as it was');
-      assert.equal(outcomes.has(badJobId), false, 'no handler ran for it');
-    } finally {
-      await close();
-      await deleteQueues(spy);
-      await deleteJobQueue(queue);
-    }
-    await assertNoSocketLeak(baseline);
-  });
+      const binary = join(scratch, 'publish_job');
+      const gopath = join(scratch, 'gopath');
+      const built = await exec('go', ['build', '-o', binary, '.'], {
+        cwd: goExample,
+        env: {
+          GO111MODULE: 'off',
+          GOPATH: `/usr/share/gocode:${gopath}`,
+          GOFLAGS: '',
+          GOCACHE: process.env.GOCACHE ?? join(scratch, 'gocache'),
+        },
+      });
+      assert.equal(built.code, 0, built.stderr);
 
-  it('Go (quicktype models, Debian amqp091-go, GOPATH mode): the committed models are what quicktype generates, the program builds, publishes the documented format, and the worker completes the job', async () => {
-    const baseline = await socketBaseline();
+      const queue = uniqueName('xl-go');
+      const spy = await spyQueue();
+      const { outcomes, close } = await demoWorker(queue);
+      try {
+        const spyJobId = publishedJobId(await exec(binary, ['-queue', spy, '-url', AMQP_URL]), spy);
+        const [copy] = await consumeAll(spy);
+        assert.ok(copy, 'the Go job did not reach the spy queue');
+        const body = assertWireFormat(copy, spyJobId, spy);
+        assert.deepEqual(Object.keys(body.kwargs as object).sort(), ['action', 'dataId', 'notBefore', 'payload']);
 
-    // The committed models are exactly what the documented quicktype command writes (then gofmt).
-    const models = join(scratch, 'jobs.go');
-    const quicktype = join(repoRoot, 'node_modules/quicktype/dist/index.js');
-    const generated = await exec(process.execPath, [
-      quicktype,
-      '--src-lang',
-      'schema',
-      '--lang',
-      'go',
-      '--package',
-      'main',
-      '--out',
-      models,
-      'generated/schemas/envelope.json#/definitions/',
-    ]);
-    assert.equal(generated.code, 0, generated.stderr);
-    assert.equal((await exec('gofmt', ['-w', models])).code, 0);
-    assert.equal(
-      readFileSync(models, 'utf8'),
-      readFileSync(join(goExample, 'jobs.go'), 'utf8'),
-      'examples/go/jobs.go is stale: regenerate it with the quicktype command in docs/other-languages.md',
-    );
+        const jobId = publishedJobId(await exec(binary, [], { env: { ARQ_QUEUE: queue } }), queue);
+        assert.ok(await waitFor(() => outcomes.has(jobId), 20_000), 'the Go job never finished');
+        const outcome = outcomes.get(jobId);
+        assert.equal(outcome?.status, 'complete', JSON.stringify(outcome));
+        assert.equal((outcome as { result: Record<string, unknown> }).result.dataId, 7);
 
-    const binary = join(scratch, 'publish_job');
-    const gopath = join(scratch, 'gopath');
-    const built = await exec('go', ['build', '-o', binary, '.'], {
-      cwd: goExample,
-      env: {
-        GO111MODULE: 'off',
-        GOPATH: `/usr/share/gocode:${gopath}`,
-        GOFLAGS: '',
-        GOCACHE: process.env.GOCACHE ?? join(scratch, 'gocache'),
-      },
-    });
-    assert.equal(built.code, 0, built.stderr);
-
-    const queue = uniqueName('xl-go');
-    const spy = await spyQueue();
-    const { outcomes, close } = await demoWorker(queue);
-    try {
-      const spyJobId = publishedJobId(await exec(binary, ['-queue', spy, '-url', AMQP_URL]), spy);
-      const [copy] = await consumeAll(spy);
-      assert.ok(copy, 'the Go job did not reach the spy queue');
-      const body = assertWireFormat(copy, spyJobId, spy);
-      assert.deepEqual(Object.keys(body.kwargs as object).sort(), ['action', 'dataId', 'notBefore', 'payload']);
-
-      const jobId = publishedJobId(await exec(binary, [], { env: { ARQ_QUEUE: queue } }), queue);
-      assert.ok(await waitFor(() => outcomes.has(jobId), 20_000), 'the Go job never finished');
-      const outcome = outcomes.get(jobId);
-      assert.equal(outcome?.status, 'complete', JSON.stringify(outcome));
-      assert.equal((outcome as { result: Record<string, unknown> }).result.dataId, 7);
-
-      // A queue no worker declared: the program refuses to create it and says what to do.
-      const missing = await exec(binary, ['-queue', uniqueName('xl-missing')]);
-      assert.notEqual(missing.code, 0);
-      assert.match(missing.stderr, /start a rabbitmq-arq worker for it first/);
-    } finally {
-      await close();
-      await deleteQueues(spy);
-      await deleteJobQueue(queue);
-    }
-    await assertNoSocketLeak(baseline);
-  });
+        // A queue no worker declared: the program refuses to create it and says what to do.
+        const missing = await exec(binary, ['-queue', uniqueName('xl-missing')]);
+        assert.notEqual(missing.code, 0);
+        assert.match(missing.stderr, /start a rabbitmq-arq worker for it first/);
+      } finally {
+        await close();
+        await deleteQueues(spy);
+        await deleteJobQueue(queue);
+      }
+      await assertNoSocketLeak(baseline);
+    },
+  );
 });
