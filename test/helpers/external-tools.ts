@@ -26,7 +26,7 @@ export const goWithAmqp091: ExternalTool = {
   install: 'apt install golang-go golang-github-rabbitmq-amqp091-go-dev',
   present: () =>
     runs('go', ['version']) &&
-    runs('gofmt', ['-l', '/dev/null']) &&
+    runs('gofmt', ['-l']) &&
     existsSync('/usr/share/gocode/src/github.com/rabbitmq/amqp091-go'),
 };
 
