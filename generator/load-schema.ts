@@ -45,6 +45,18 @@ export async function loadSchema(schemaPath: string, cwd: string): Promise<Loade
     );
   }
 
+  const commonJs = commonJsPackageOf(path);
+  if (commonJs) {
+    // tsx would load the file as CommonJS with its own copy of zod, and every check against the
+    // runtime's (ES module) zod would then fail with a misleading message about the first field.
+    throw new SchemaError([
+      {
+        location: { file: shown },
+        message: `${displayPath(cwd, commonJs)} makes ${shown} CommonJS, and rabbitmq-arq is an ES module package: add "type": "module" to that package.json (the generated client and worker are ES modules too)`,
+      },
+    ]);
+  }
+
   const imported = new Set<string>();
   const api = register({
     namespace: `arq-gen-${randomUUID()}`,
@@ -186,4 +198,26 @@ function firstLocalFrame(stack: string): { file: string; line: number; column: n
 /** tsx adds `?namespace=...` to the URLs of a namespaced load; messages show the plain path. */
 function stripQuery(path: string): string {
   return path.replace(/\?[^/\\]*$/, '');
+}
+
+/** The package.json that makes a `.ts` file CommonJS (no `"type": "module"`), if one does. */
+function commonJsPackageOf(file: string): string | undefined {
+  if (!file.endsWith('.ts') || file.endsWith('.d.ts')) return undefined;
+  for (let folder = dirname(file); ; folder = dirname(folder)) {
+    const manifest = resolve(folder, 'package.json');
+    let text: string | undefined;
+    try {
+      text = readFileSync(manifest, 'utf8');
+    } catch {
+      text = undefined;
+    }
+    if (text !== undefined) {
+      try {
+        return (JSON.parse(text) as { type?: unknown }).type === 'module' ? undefined : manifest;
+      } catch {
+        return undefined;
+      }
+    }
+    if (dirname(folder) === folder) return undefined;
+  }
 }

@@ -220,6 +220,16 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'a schema in a CommonJS package (no "type": "module")',
+    files: {
+      'package.json': '{ "name": "commonjs-app", "version": "1.0.0" }\n',
+      'jobs.schema.ts': schemaFile('{ jobs: { ping: { args: z.object({ at: isoDate }) } } }'),
+    },
+    expect: [
+      /^jobs\.schema\.ts: package\.json makes jobs\.schema\.ts CommonJS, and rabbitmq-arq is an ES module package: add "type": "module" to that package\.json/,
+    ],
+  },
+  {
     name: 'a schema without jobs',
     files: { 'jobs.schema.ts': schemaFile('{ jobs: {} }') },
     expect: [/^jobs\.schema\.ts:5:1: defines no jobs; add one under `jobs`/],
