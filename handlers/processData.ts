@@ -6,7 +6,8 @@ import type { Handlers } from '../generated/worker.js';
 /**
  * Process one data item: checksum its payload and report what was done.
  * `notBefore` is a business rule of the item, not a delivery delay: an item that arrives earlier is
- * handed back to the queue until its time (one attempt used).
+ * handed back to the queue until its time (one attempt used). `action: 'retry'` stands for an item
+ * whose upstream is busy on the first attempt, so the demo shows a retry with backoff.
  */
 const handler: Handlers['processData'] = async (ctx, args) => {
   const wait = args.notBefore ? args.notBefore.getTime() - Date.now() : 0;
@@ -15,6 +16,7 @@ const handler: Handlers['processData'] = async (ctx, args) => {
       defer: wait,
       message: `data item ${args.dataId} is not due before ${args.notBefore?.toISOString()}`,
     });
+  if (args.action === 'retry' && ctx.jobTry === 1) throw new Error(`upstream busy for data item ${args.dataId}`);
   const payload = Buffer.from(args.payload, 'utf8');
   const sha256 = createHash('sha256').update(payload).digest('hex');
   ctx.logger.debug('processed data item', { dataId: args.dataId, action: args.action, bytes: payload.length });
