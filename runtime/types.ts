@@ -207,6 +207,13 @@ export interface WorkerSettings<State extends WorkerState = WorkerState> extends
    */
   jobTimeout?: number;
   /**
+   * How long the worker waits for the broker to confirm a job's outcome (its retry or dead letter),
+   * for example through a connection outage, before it gives up and requeues the delivery instead
+   * (ms). A stopping worker waits as long for outcomes still being published.
+   * @defaultValue 30_000
+   */
+  outcomePublishTimeout?: number;
+  /**
    * How long a stopping worker waits for running jobs before aborting and requeueing them (ms).
    * @defaultValue 30_000
    */

@@ -33,6 +33,7 @@ export const defaults = {
   retryBackoffMax: 300_000,
   jobTimeout: 300_000,
   gracefulShutdownTimeout: 30_000,
+  outcomePublishTimeout: 30_000,
   statsInterval: 60_000,
   burstTimeout: 300_000,
   burstCheckInterval: 1_000,
@@ -115,6 +116,7 @@ const workerSchema = z.strictObject({
   retryBackoffMax: nonNegativeMs.optional(),
   jobTimeout: positiveMs.optional(),
   gracefulShutdownTimeout: nonNegativeMs.optional(),
+  outcomePublishTimeout: positiveMs.optional(),
   statsInterval: nonNegativeMs.optional(),
   burst: z
     .union([
@@ -209,6 +211,7 @@ export interface ResolvedWorkerSettings<State extends WorkerState = WorkerState>
   retryBackoffMax: number;
   jobTimeout: number;
   gracefulShutdownTimeout: number;
+  outcomePublishTimeout: number;
   statsInterval: number;
   burst: Required<BurstSettings> | undefined;
   handleSignals: boolean;
@@ -237,6 +240,7 @@ export function resolveWorkerSettings<State extends WorkerState>(
     retryBackoffMax: input.retryBackoffMax ?? defaults.retryBackoffMax,
     jobTimeout: input.jobTimeout ?? defaults.jobTimeout,
     gracefulShutdownTimeout: input.gracefulShutdownTimeout ?? defaults.gracefulShutdownTimeout,
+    outcomePublishTimeout: input.outcomePublishTimeout ?? defaults.outcomePublishTimeout,
     statsInterval: input.statsInterval ?? defaults.statsInterval,
     burst: burst && {
       timeout: burst.timeout ?? defaults.burstTimeout,

@@ -534,7 +534,7 @@ export class Worker<State extends WorkerState = WorkerState> {
     // From here on the delivery settles by itself (ack on confirm, nack on failure); shutdown leaves it be.
     delivery.publishing = true;
     try {
-      await (this.publisher as ConfirmPublisher).publish(outgoing, Date.now() + this.settings.connectionTimeout);
+      await (this.publisher as ConfirmPublisher).publish(outgoing, Date.now() + this.settings.outcomePublishTimeout);
     } catch (err) {
       this.log.error('job.outcome_unpublished', { jobId: jobId ?? '?', error: oneLine(err) });
       this.nack(delivery);
@@ -672,7 +672,8 @@ export class Worker<State extends WorkerState = WorkerState> {
       if (waitForTasks) await this.waitForDeliveries(this.settings.gracefulShutdownTimeout);
       for (const delivery of this.deliveries)
         delivery.abort?.abort(new WorkerShutdown('worker shut down before the job finished; requeued'));
-      await this.waitForDeliveries(this.settings.connectionTimeout);
+      // Aborted handlers settle by requeue at once; only outcomes already being published take longer.
+      await this.waitForDeliveries(this.settings.outcomePublishTimeout);
       await this.runHookOnShutdown();
       await this.teardown();
       const { completed, failed, retried, deadLettered } = this.counters;

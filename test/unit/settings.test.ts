@@ -70,6 +70,13 @@ describe('settings', () => {
     assert.equal(worker.retryBackoffMax, 300_000);
     assert.equal(worker.jobTimeout, 300_000);
     assert.equal(worker.gracefulShutdownTimeout, 30_000);
+    assert.equal(worker.outcomePublishTimeout, 30_000);
+    const split = resolveWorkerSettings({
+      handlers: { a: () => undefined },
+      connectionTimeout: 1_000,
+      logLevel: 'silent',
+    });
+    assert.equal(split.outcomePublishTimeout, 30_000, 'a short connect timeout must not shorten the outcome deadline');
     assert.equal(worker.statsInterval, 60_000);
     assert.deepEqual(worker.burst, { timeout: 300_000, checkInterval: 1_000, waitForTasks: true });
   });
