@@ -1,4 +1,5 @@
-/** When the next attempt of a failed job runs. Pure, so its bounds are unit-tested. */
+/** Whether and when a failed job runs again. Pure, so every rule is unit-tested as a table. */
+import { JobExpired, errorCode } from '../errors.js';
 
 export interface BackoffSettings {
   /** Delay after the first failure (ms). */
@@ -21,4 +22,45 @@ export function backoffDelay(failedTry: number, settings: BackoffSettings, rando
 /** Whether a job whose attempt `jobTry` just failed may run again. `maxRetries` counts attempts after the first. */
 export function hasAttemptsLeft(jobTry: number, maxRetries: number): boolean {
   return jobTry <= maxRetries;
+}
+
+/** What becomes of a failed attempt. */
+export type FailureDecision =
+  | { kind: 'retry'; delay: number }
+  | { kind: 'dead'; category: 'retriable' | 'non_retriable' | 'aborted' | 'expired'; error: unknown };
+
+export interface FailedAttempt {
+  error: unknown;
+  jobTry: number;
+  maxRetries: number;
+  expires: Date | null;
+  now: number;
+}
+
+/**
+ * The retry decision, pure: permanent errors (`NonRetryable`, `InvalidJobResult`, `JobAborted`)
+ * dead-letter at once; otherwise another attempt while attempts remain, after `Retry`'s `defer` or
+ * the backoff, unless that attempt would run after the job expires.
+ */
+export function decideFailure(
+  failed: FailedAttempt,
+  backoff: BackoffSettings,
+  random: () => number = Math.random,
+): FailureDecision {
+  const code = errorCode(failed.error);
+  if (code === 'NON_RETRYABLE' || code === 'INVALID_JOB_RESULT')
+    return { kind: 'dead', category: 'non_retriable', error: failed.error };
+  if (code === 'JOB_ABORTED') return { kind: 'dead', category: 'aborted', error: failed.error };
+  if (!hasAttemptsLeft(failed.jobTry, failed.maxRetries))
+    return { kind: 'dead', category: 'retriable', error: failed.error };
+  const requested = code === 'RETRY' ? (failed.error as { defer?: number }).defer : undefined;
+  const delay = requested ?? backoffDelay(failed.jobTry, backoff, random);
+  if (failed.expires && failed.now + delay >= failed.expires.getTime()) {
+    const expired = new JobExpired(
+      `the next attempt would run after the job expires at ${failed.expires.toISOString()}`,
+      { cause: failed.error },
+    );
+    return { kind: 'dead', category: 'expired', error: expired };
+  }
+  return { kind: 'retry', delay };
 }

@@ -13,18 +13,11 @@ import type { OutgoingMessage } from '../transport/confirm-publisher.js';
 import { AttemptAbort, AttemptContext } from './attempt-context.js';
 import { deadLetterHeaders } from './dead-letter.js';
 import { DELAY_UNIT_MS, MAX_DELAY_MS, routeDelay } from '../topology/delay-topology.js';
-import {
-  InvalidJobArgs,
-  InvalidJobResult,
-  JobExpired,
-  JobTimeout,
-  UnknownJob,
-  WorkerShutdown,
-  errorCode,
-} from '../errors.js';
+import { InvalidJobResult, JobTimeout, WorkerShutdown, errorCode } from '../errors.js';
 import { RuntimeLog } from '../messages.js';
 import { QueueTopology, deadLetterQueueName } from '../topology/queue-topology.js';
-import { backoffDelay, hasAttemptsLeft } from './retry-policy.js';
+import { decideFailure } from './retry-policy.js';
+import { admitDelivery } from './admission.js';
 import { Semaphore } from './semaphore.js';
 import { resolveWorkerSettings } from '../settings/settings.js';
 import { objectSchemaKeys } from '../zod-introspection.js';
@@ -36,7 +29,6 @@ import {
   decodeJobMessage,
   encodeJobBody,
   jobPublishOptions,
-  mergePositionalArgs,
   newJobId,
 } from '../wire-format.js';
 import type { JobEnvelope } from '../wire-format.js';
@@ -263,35 +255,18 @@ export class Worker<State extends WorkerState = WorkerState> {
     if (this.pendingRetries.size > 0) this.pendingRetries.delete(`${job.jobId}:${job.jobTry}`);
 
     const registered = this.jobs.get(job.functionName);
-    if (!registered) return this.deadLetter(delivery, new UnknownJob(job.functionName), 'unknown_job', job);
-    if (isExpired(job)) return this.deadLetterExpired(delivery, job);
-    if (job.deferUntil) {
-      const due = job.deferUntil.getTime();
-      const now = Date.now();
-      if (due > now) {
-        // Never early: a long remainder goes back through the ladder, a short one is waited out here.
-        if (due - now >= DELAY_UNIT_MS) return this.deferAgain(delivery, job, due - now);
-        // A timer may fire a millisecond before its time by the wall clock, so wait until the due time has passed.
-        for (let left = due - now; left > 0; left = due - Date.now()) await sleep(left);
-        // A shutdown may have requeued the delivery meanwhile; any outcome published now would duplicate the job.
-        if (delivery.settled) return;
-        // The deadline may have passed while we waited.
-        if (isExpired(job)) return this.deadLetterExpired(delivery, job);
-      }
+    let admission = admitDelivery(job, registered, Date.now());
+    // Never early: a short remainder is waited out here (a timer may fire a millisecond before its
+    // time by the wall clock, hence the loop), then the job is admitted again (it may have expired).
+    while (admission.kind === 'wait') {
+      for (let left = admission.due - Date.now(); left > 0; left = admission.due - Date.now()) await sleep(left);
+      // A shutdown may have requeued the delivery meanwhile; any outcome published now would duplicate the job.
+      if (delivery.settled) return;
+      admission = admitDelivery(job, registered, Date.now());
     }
-
-    const merged = mergePositionalArgs(job.args, job.kwargs, registered.argKeys);
-    if (!merged.ok)
-      return this.deadLetter(delivery, new InvalidJobArgs(job.functionName, [], merged.reason), 'invalid', job);
-    let args: unknown = merged.value;
-    if (registered.args) {
-      const parsed = safeParse(registered.args, merged.value);
-      if (!parsed.success) {
-        const error = new InvalidJobArgs(job.functionName, parsed.issues, parsed.thrown);
-        return this.deadLetter(delivery, error, 'invalid', job);
-      }
-      args = parsed.data;
-    }
+    if (admission.kind === 'dead') return this.deadLetter(delivery, admission.error, admission.category, job);
+    if (admission.kind === 'defer') return this.deferAgain(delivery, job, admission.remaining);
+    const args = admission.args;
 
     const release = this.semaphore.tryAcquire() ?? (await this.semaphore.acquire());
     if (delivery.settled || this.stopRequested) {
@@ -300,12 +275,7 @@ export class Worker<State extends WorkerState = WorkerState> {
       return;
     }
     delivery.started = true;
-    await this.runAttempt(delivery, job, registered, args, release);
-  }
-
-  private deadLetterExpired(delivery: Delivery, job: JobEnvelope): Promise<void> {
-    const error = new JobExpired(`job expired at ${job.expires?.toISOString()} before it could run`);
-    return this.deadLetter(delivery, error, 'expired', job);
+    await this.runAttempt(delivery, job, registered as RegisteredJob, args, release);
   }
 
   private async runAttempt(
@@ -408,31 +378,15 @@ export class Worker<State extends WorkerState = WorkerState> {
     error: unknown,
   ): Promise<JobOutcome> {
     this.counters.failed += 1;
-    const code = errorCode(error);
-    const category: DeadLetterCategory | undefined =
-      code === 'NON_RETRYABLE' || code === 'INVALID_JOB_RESULT'
-        ? 'non_retriable'
-        : code === 'JOB_ABORTED'
-          ? 'aborted'
-          : undefined;
-    if (category) {
-      await this.deadLetter(delivery, error, category, job);
-      return { status: 'dead', error, category };
+    const decision = decideFailure(
+      { error, jobTry: job.jobTry, maxRetries: registered.maxRetries, expires: job.expires, now: Date.now() },
+      this.settings,
+    );
+    if (decision.kind === 'dead') {
+      await this.deadLetter(delivery, decision.error, decision.category, job);
+      return { status: 'dead', error: decision.error, category: decision.category };
     }
-    if (!hasAttemptsLeft(job.jobTry, registered.maxRetries)) {
-      await this.deadLetter(delivery, error, 'retriable', job);
-      return { status: 'dead', error, category: 'retriable' };
-    }
-    const requested = code === 'RETRY' ? (error as { defer?: number }).defer : undefined;
-    const delay = requested ?? backoffDelay(job.jobTry, this.settings);
-    if (job.expires && Date.now() + delay >= job.expires.getTime()) {
-      const expired = new JobExpired(
-        `the next attempt would run after the job expires at ${job.expires.toISOString()}`,
-        { cause: error },
-      );
-      await this.deadLetter(delivery, expired, 'expired', job);
-      return { status: 'dead', error: expired, category: 'expired' };
-    }
+    const delay = decision.delay;
     await this.publishRetry(delivery, job, delay, error);
     return { status: 'retry', error, delay };
   }
@@ -757,10 +711,6 @@ function safeParse(schema: z.ZodType, value: unknown): Checked {
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
-}
-
-function isExpired(job: JobEnvelope): boolean {
-  return job.expires !== null && Date.now() >= job.expires.getTime();
 }
 
 function sleep(ms: number): Promise<void> {

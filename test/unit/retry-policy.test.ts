@@ -2,7 +2,8 @@
 // of the capped value; `maxRetries` counts the attempts after the first.
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backoffDelay, hasAttemptsLeft } from '../../runtime/worker/retry-policy.js';
+import { backoffDelay, decideFailure, hasAttemptsLeft } from '../../runtime/worker/retry-policy.js';
+import { JobAborted, JobTimeout, NonRetryable, Retry } from '../../runtime/errors.js';
 
 const settings = { retryBackoff: 1_000, retryBackoffMax: 300_000 };
 const top = (): number => 1;
@@ -71,4 +72,90 @@ describe('hasAttemptsLeft', () => {
       assert.equal(attempts, 1 + maxRetries);
     }
   });
+});
+
+describe('decideFailure', () => {
+  const backoff = { retryBackoff: 1_000, retryBackoffMax: 10_000 };
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  const failed = (
+    error: unknown,
+    fields: Partial<{ jobTry: number; maxRetries: number; expires: Date | null }> = {},
+  ) => ({
+    error,
+    jobTry: 1,
+    maxRetries: 3,
+    expires: null,
+    now,
+    ...fields,
+  });
+  const table: { name: string; input: ReturnType<typeof failed>; expect: Record<string, unknown> }[] = [
+    {
+      name: 'an error with attempts left: retry after the backoff',
+      input: failed(new Error('x')),
+      expect: { kind: 'retry', delay: 1_000 },
+    },
+    {
+      name: 'third failure: backoff doubled twice',
+      input: failed(new Error('x'), { jobTry: 3 }),
+      expect: { kind: 'retry', delay: 4_000 },
+    },
+    {
+      name: 'Retry({ defer }) wins over the backoff',
+      input: failed(new Retry({ defer: 250 })),
+      expect: { kind: 'retry', delay: 250 },
+    },
+    {
+      name: 'Retry({ defer: 0 }) retries at once',
+      input: failed(new Retry({ defer: 0 })),
+      expect: { kind: 'retry', delay: 0 },
+    },
+    {
+      name: 'no attempts left: dead, retriable',
+      input: failed(new Error('x'), { jobTry: 4 }),
+      expect: { kind: 'dead', category: 'retriable' },
+    },
+    {
+      name: 'a Retry with no attempts left: dead, retriable',
+      input: failed(new Retry({ defer: 5 }), { jobTry: 4 }),
+      expect: { kind: 'dead', category: 'retriable' },
+    },
+    {
+      name: 'maxRetries 0: the first failure is the last',
+      input: failed(new Error('x'), { maxRetries: 0 }),
+      expect: { kind: 'dead', category: 'retriable' },
+    },
+    {
+      name: 'NonRetryable: dead at once',
+      input: failed(new NonRetryable('no')),
+      expect: { kind: 'dead', category: 'non_retriable' },
+    },
+    { name: 'a timeout is retried', input: failed(new JobTimeout(10)), expect: { kind: 'retry', delay: 1_000 } },
+    {
+      name: 'an abort: dead, aborted',
+      input: failed(new JobAborted('stop')),
+      expect: { kind: 'dead', category: 'aborted' },
+    },
+    {
+      name: 'a retry that would run after expiry: dead, expired',
+      input: failed(new Error('x'), { expires: new Date(now + 999) }),
+      expect: { kind: 'dead', category: 'expired' },
+    },
+    {
+      name: 'a retry before expiry: retry',
+      input: failed(new Error('x'), { expires: new Date(now + 1_001) }),
+      expect: { kind: 'retry', delay: 1_000 },
+    },
+    {
+      name: 'a thrown string: retried like an error',
+      input: failed('plain string'),
+      expect: { kind: 'retry', delay: 1_000 },
+    },
+  ];
+  for (const row of table) {
+    it(row.name, () => {
+      // random() = 1 removes the jitter, so delays read as the formula.
+      const decision = decideFailure(row.input, backoff, () => 1) as Record<string, unknown>;
+      for (const [key, value] of Object.entries(row.expect)) assert.deepEqual(decision[key], value, key);
+    });
+  }
 });
