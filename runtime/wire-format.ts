@@ -291,20 +291,43 @@ export function replayBody(content: Buffer): Buffer {
   return Buffer.from(JSON.stringify({ ...fields, job_try: 1, defer_until: null, expires: null }), 'utf8');
 }
 
-/** Publish properties of a replayed job: its own id, name and trace headers, none of its failure's. */
-export function replayPublishOptions(
-  properties: { messageId?: unknown; type?: unknown; timestamp?: unknown; contentType?: unknown; headers?: Headers },
-  fallbackJobId: string,
+/** A delivery's own properties, for the message that carries it on (a re-deferral, a dead letter, a replay). */
+export function copiedPublishOptions(
+  properties: {
+    messageId?: unknown;
+    type?: unknown;
+    timestamp?: unknown;
+    contentType?: unknown;
+    contentEncoding?: unknown;
+    correlationId?: unknown;
+  },
+  jobId: string | undefined,
 ): Options.Publish & { messageId: string } {
-  const headers = publishedHeaders(properties.headers);
-  headers['x-retry-count'] = 0;
-  return {
-    contentType: typeof properties.contentType === 'string' ? properties.contentType : 'application/json',
+  const copy: Options.Publish & { messageId: string } = {
     deliveryMode: 2,
     messageId:
-      typeof properties.messageId === 'string' && properties.messageId !== '' ? properties.messageId : fallbackJobId,
-    ...(typeof properties.type === 'string' ? { type: properties.type } : {}),
-    ...(typeof properties.timestamp === 'number' ? { timestamp: properties.timestamp } : {}),
-    headers,
+      typeof properties.messageId === 'string' && properties.messageId !== ''
+        ? properties.messageId
+        : (jobId ?? newJobId()),
+  };
+  if (typeof properties.contentType === 'string' && properties.contentType) copy.contentType = properties.contentType;
+  if (typeof properties.contentEncoding === 'string' && properties.contentEncoding)
+    copy.contentEncoding = properties.contentEncoding;
+  if (typeof properties.timestamp === 'number') copy.timestamp = properties.timestamp;
+  if (typeof properties.type === 'string' && properties.type) copy.type = properties.type;
+  if (typeof properties.correlationId === 'string' && properties.correlationId)
+    copy.correlationId = properties.correlationId;
+  return copy;
+}
+
+/** Publish properties of a replayed job: its own id, name and trace headers, none of its failure's. */
+export function replayPublishOptions(
+  properties: Parameters<typeof copiedPublishOptions>[0] & { headers?: Headers },
+  fallbackJobId: string,
+): Options.Publish & { messageId: string } {
+  return {
+    contentType: 'application/json',
+    ...copiedPublishOptions(properties, fallbackJobId),
+    headers: { ...publishedHeaders(properties.headers), 'x-retry-count': 0 },
   };
 }

@@ -4,18 +4,17 @@
  * leaves the delivery unacked, so the broker redelivers it: at least once, never lost. Anything we
  * cannot publish an outcome for is nacked with requeue, never rejected into nowhere.
  */
-import type { Channel, ConsumeMessage, Options } from 'amqplib';
+import type { Channel, ConsumeMessage } from 'amqplib';
 import type { z } from 'zod';
 import { BrokerConnection, oneLine } from '../transport/connection.js';
 import type { ManagedChannel } from '../transport/connection.js';
 import { ConfirmPublisher } from '../transport/confirm-publisher.js';
 import type { OutgoingMessage } from '../transport/confirm-publisher.js';
 import { AttemptAbort, AttemptContext } from './attempt-context.js';
-import { deadLetterHeaders } from './dead-letter.js';
-import { DELAY_UNIT_MS, MAX_DELAY_MS, routeDelay } from '../topology/delay-topology.js';
+import { deadLetterMessage, redeferMessage, retryMessage } from './outcome-messages.js';
 import { InvalidJobResult, JobTimeout, WorkerShutdown, errorCode } from '../errors.js';
 import { RuntimeLog } from '../messages.js';
-import { QueueTopology, deadLetterQueueName } from '../topology/queue-topology.js';
+import { QueueTopology } from '../topology/queue-topology.js';
 import { decideFailure } from './retry-policy.js';
 import { admitDelivery } from './admission.js';
 import { Semaphore } from './semaphore.js';
@@ -23,14 +22,7 @@ import { resolveWorkerSettings } from '../settings/settings.js';
 import { objectSchemaKeys } from '../zod-introspection.js';
 import type { ResolvedWorkerSettings } from '../settings/settings.js';
 import type { DeadLetterCategory, JobContext, JobHandler, JobOutcome, WorkerSettings, WorkerState } from '../types.js';
-import {
-  carriedHeaders,
-  publishedHeaders,
-  decodeJobMessage,
-  encodeJobBody,
-  jobPublishOptions,
-  newJobId,
-} from '../wire-format.js';
+import { decodeJobMessage } from '../wire-format.js';
 import type { JobEnvelope } from '../wire-format.js';
 
 /** How long past its due time a retry this worker published may take to come back before burst mode stops waiting for it. */
@@ -392,28 +384,9 @@ export class Worker<State extends WorkerState = WorkerState> {
   }
 
   private async publishRetry(delivery: Delivery, job: JobEnvelope, delay: number, error: unknown): Promise<void> {
-    const due = delay > 0 ? new Date(Date.now() + delay) : null;
-    const next: JobEnvelope = { ...job, queueName: delivery.queue, jobTry: job.jobTry + 1, deferUntil: due };
-    // A delay longer than the ladder holds (a Retry's defer, a large retryBackoffMax) waits in steps: the message
-    // comes back before its due time and is deferred again. routeDelay would throw, and the delivery loop forever.
-    const route =
-      delay >= DELAY_UNIT_MS
-        ? routeDelay(this.settings.delayPrefix, delivery.queue, Math.min(delay, MAX_DELAY_MS))
-        : { exchange: '', routingKey: delivery.queue };
-    const options = jobPublishOptions(
-      next,
-      carriedHeaders(delivery.message.properties.headers),
-    ) as OutgoingMessage['options'];
-    if (
-      !(await this.publishOutcome(delivery, job.jobId, {
-        exchange: route.exchange,
-        routingKey: route.routingKey,
-        body: encodeJobBody(next),
-        options,
-      }))
-    )
-      return;
-    this.pendingRetries.set(`${job.jobId}:${next.jobTry}`, due ? due.getTime() : Date.now());
+    const retry = retryMessage(job, delivery, delay, this.settings.delayPrefix, Date.now());
+    if (!(await this.publishOutcome(delivery, job.jobId, retry.message))) return;
+    this.pendingRetries.set(`${job.jobId}:${retry.jobTry}`, retry.due);
     this.counters.retried += 1;
     this.log.info('job.retry', {
       jobId: job.jobId,
@@ -426,20 +399,9 @@ export class Worker<State extends WorkerState = WorkerState> {
 
   /** Sends an early delivery back through the delay ladder, unchanged. */
   private async deferAgain(delivery: Delivery, job: JobEnvelope, remaining: number): Promise<void> {
-    // A Python defer_until may lie further ahead than the ladder holds: it then takes more than one trip.
-    const route = routeDelay(this.settings.delayPrefix, delivery.queue, Math.min(remaining, MAX_DELAY_MS));
-    const properties = delivery.message.properties;
-    const options = { ...copyProperties(properties, job.jobId), headers: publishedHeaders(properties.headers) };
-    if (
-      await this.publishOutcome(delivery, job.jobId, {
-        exchange: route.exchange,
-        routingKey: route.routingKey,
-        body: delivery.message.content,
-        options,
-      })
-    ) {
+    const message = redeferMessage(delivery, job.jobId, remaining, this.settings.delayPrefix);
+    if (await this.publishOutcome(delivery, job.jobId, message))
       this.log.debug('job.deferred', { jobId: job.jobId, early: remaining });
-    }
   }
 
   private async deadLetter(
@@ -448,30 +410,14 @@ export class Worker<State extends WorkerState = WorkerState> {
     category: DeadLetterCategory,
     job: Partial<JobEnvelope>,
   ): Promise<void> {
-    const { message, queue } = delivery;
-    const headers = deadLetterHeaders(message.properties.headers, {
-      error,
-      category,
-      jobId: job.jobId,
-      jobTry: job.jobTry,
-      failedAt: new Date(),
-    });
-    const dlq = deadLetterQueueName(queue);
-    const options = { ...copyProperties(message.properties, job.jobId), headers };
-    if (
-      !(await this.publishOutcome(delivery, job.jobId, {
-        exchange: '',
-        routingKey: dlq,
-        body: message.content,
-        options,
-      }))
-    )
-      return;
+    const facts = { error, category, jobId: job.jobId, jobTry: job.jobTry, failedAt: new Date() };
+    const message = deadLetterMessage(delivery, facts);
+    if (!(await this.publishOutcome(delivery, job.jobId, message))) return;
     this.counters.deadLettered += 1;
     this.log.warn('job.dead_lettered', {
       jobId: job.jobId ?? '?',
       functionName: job.functionName ?? '?',
-      dlq,
+      dlq: message.routingKey,
       category,
       error: oneLine(error),
     });
@@ -669,25 +615,6 @@ export class Worker<State extends WorkerState = WorkerState> {
     this.signalHandlers.length = 0;
     await this.connection?.close();
   }
-}
-
-function copyProperties(
-  properties: ConsumeMessage['properties'],
-  jobId: string | undefined,
-): Options.Publish & { messageId: string } {
-  const copy: Options.Publish & { messageId: string } = {
-    deliveryMode: 2,
-    messageId:
-      typeof properties.messageId === 'string' && properties.messageId !== ''
-        ? properties.messageId
-        : (jobId ?? newJobId()),
-  };
-  if (properties.contentType) copy.contentType = properties.contentType;
-  if (properties.contentEncoding) copy.contentEncoding = properties.contentEncoding;
-  if (properties.timestamp !== undefined) copy.timestamp = properties.timestamp;
-  if (properties.type) copy.type = properties.type;
-  if (properties.correlationId) copy.correlationId = properties.correlationId;
-  return copy;
 }
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
