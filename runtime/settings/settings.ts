@@ -59,7 +59,7 @@ const fn = z.custom<(...args: never[]) => unknown>((value) => typeof value === '
 const connectionShape = {
   url: z
     .string()
-    .refine((url) => /^amqps?:\/\//.test(url), 'must start with amqp:// or amqps://')
+    .refine((url) => /^(amqps?|memory):\/\//.test(url), 'must start with amqp://, amqps:// or memory:// (in-process)')
     .refine((url) => URL.canParse(url), 'is not a valid URL')
     .optional(),
   connectionTimeout: positiveMs.optional(),

@@ -13,6 +13,7 @@ import type { Channel, ConfirmChannel, RecoveringChannelModel } from 'amqplib';
 import { BrokerConfigurationError, Closed, ConnectionUnavailable } from '../errors.js';
 import { redactUrl } from '../logger.js';
 import type { RuntimeLog } from '../messages.js';
+import { MemoryModel, memoryBroker } from './memory-broker.js';
 
 /** What to do when no broker answers: the two fixes a newcomer needs. */
 export const NO_BROKER_HINT = 'start RabbitMQ (rabbitmq-server -detached) or set AMQP_URL';
@@ -62,6 +63,12 @@ export class BrokerConnection {
   /** Connects within `connectionTimeout`, or rejects with a one-line reason (password hidden). */
   static async open(options: ConnectionOptions): Promise<BrokerConnection> {
     const displayUrl = redactUrl(options.url);
+    if (options.url.startsWith('memory://')) {
+      const memory = new MemoryModel(memoryBroker(options.url)) as unknown as RecoveringChannelModel;
+      const connection = new BrokerConnection(memory, options);
+      options.log.info('connection.connected', { url: displayUrl });
+      return connection;
+    }
     const model = await amqp.connect(withHeartbeat(options.url, options.heartbeat), {
       timeout: options.connectionTimeout,
       clientProperties: { connection_name: options.connectionName },
