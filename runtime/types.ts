@@ -7,7 +7,8 @@ export type QueueType = 'quorum' | 'classic';
 /** Connection settings shared by clients and workers. */
 export interface RabbitMQSettings {
   /**
-   * AMQP URL. Credentials in it are never logged.
+   * AMQP URL. Credentials in it are never logged. `memory://<name>` runs on an in-process broker
+   * (tests, demos): no RabbitMQ, nothing survives the process.
    * @defaultValue `process.env.AMQP_URL` or `amqp://guest:guest@localhost:5672`
    */
   url?: string;

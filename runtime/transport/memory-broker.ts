@@ -73,7 +73,19 @@ export function memoryBroker(url: string): MemoryBroker {
 export class MemoryBroker {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
+  /** Messages delivered and not yet acked or returned, across all channels. */
+  inFlight = 0;
   private tags = 0;
+
+  /**
+   * No message is being handled and none waits in a queue, the delay ladder included, but for
+   * those whose messages have reached their end (`ignore`: dead-letter queues).
+   */
+  isIdle(ignore: (queue: string) => boolean = () => false): boolean {
+    if (this.inFlight > 0) return false;
+    for (const queue of this.queues.values()) if (queue.ready.length > 0 && !ignore(queue.name)) return false;
+    return true;
+  }
 
   /** Routes a message; resolves to whether any queue took it. */
   route(
@@ -244,6 +256,7 @@ export class MemoryChannel extends EventEmitter {
   deliver(queue: Queue, message: Stored, consumer: Consumer | undefined): unknown {
     message.deliveries += 1;
     this.deliveryTag += 1;
+    this.broker.inFlight += 1;
     this.unacked.set(this.deliveryTag, { queue, message, consumer });
     const delivered = {
       content: message.content,
@@ -389,7 +402,10 @@ export class MemoryChannel extends EventEmitter {
     if (message.expiry) clearTimeout(message.expiry);
     message.expiry = undefined;
     const delivered = this.deliver(queue, message, undefined) as { fields: { deliveryTag: number } };
-    if (options.noAck) this.unacked.delete(delivered.fields.deliveryTag);
+    if (options.noAck) {
+      this.unacked.delete(delivered.fields.deliveryTag);
+      this.broker.inFlight -= 1;
+    }
     return delivered;
   }
 
@@ -413,6 +429,7 @@ export class MemoryChannel extends EventEmitter {
       const entry = this.unacked.get(t);
       if (!entry) continue;
       this.unacked.delete(t);
+      this.broker.inFlight -= 1;
       then(entry);
       touched.add(entry.queue);
     }
@@ -446,6 +463,7 @@ export class MemoryChannel extends EventEmitter {
     // As on a broker: whatever this channel held unacked goes back to its queue.
     const held = [...this.unacked.values()];
     this.unacked.clear();
+    this.broker.inFlight -= held.length;
     for (const entry of held) this.broker.requeue(entry.queue, entry.message);
     this.emit('close');
   }

@@ -101,7 +101,13 @@ describe('documentation snippets compile', () => {
         'tsconfig.json',
         JSON.stringify({
           extends: join(relativeRoot, 'tsconfig.json'),
-          compilerOptions: { noEmit: true, paths: { 'rabbitmq-arq': [join(relativeRoot, 'runtime/index.ts')] } },
+          compilerOptions: {
+            noEmit: true,
+            paths: {
+              'rabbitmq-arq': [join(relativeRoot, 'runtime/index.ts')],
+              'rabbitmq-arq/testing': [join(relativeRoot, 'runtime/testing.ts')],
+            },
+          },
           include: ['**/*.ts'],
         }),
       );

@@ -18,7 +18,7 @@ describe('settings', () => {
       (err: unknown) => {
         assert.ok(err instanceof InvalidSettings);
         assert.equal(err.code, 'INVALID_SETTINGS');
-        assert.match(err.message, /url: must start with amqp:\/\/ or amqps:\/\//);
+        assert.match(err.message, /url: must start with amqp:\/\/, amqps:\/\/ or memory:\/\/ \(in-process\)/);
         assert.match(err.message, /connectionTimeout: must be greater than 0/);
         assert.match(err.message, /defaultQueue: must not start with "amq\."/);
         assert.match(err.message, /maxMessageBytes: must be greater than 0/);
