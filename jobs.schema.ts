@@ -66,5 +66,16 @@ export default defineJobs({
       result: z.object({ expired: z.array(z.string()), kept: z.number().int() }),
       maxRetries: 0,
     },
+    fetchPreview: {
+      description: 'Build the link preview of a page; a page slower than the timeout is retried once, then given up.',
+      args: z.object({
+        pageUrl: z.string().min(1),
+        // The demo has no network: this is how long the "page" takes to answer.
+        simulatedLatencyMs: z.number().int().nonnegative().default(0),
+      }),
+      result: z.object({ pageUrl: z.string(), title: z.string() }),
+      maxRetries: 1,
+      timeout: 500,
+    },
   },
 });

@@ -2,7 +2,7 @@
  * The demo (`npm run demo`): a worker and a producer for the jobs of jobs.schema.ts, both through
  * the generated, typed code, on the RabbitMQ at AMQP_URL (or in process). It tells the story of a job queue in a
  * short log: typed enqueues, a call refused before publishing, a retry with backoff, a
- * `Retry({ defer })`, a dead-lettered job with its reason and a delayed job arriving on time; then
+ * `Retry({ defer })`, a timeout, a dead-lettered job with its reason and a delayed job arriving on time; then
  * a summary line. Without a broker answering within 2 s it says so in one line and runs the same
  * story on the in-process broker (`url: 'memory://'`).
  */
@@ -106,6 +106,10 @@ try {
         keys: [{ key: 'session:from-the-future', storedAt: new Date(now + 86_400_000) }],
       }),
       'a permanent failure: goes to the dead-letter queue',
+    ),
+    sent(
+      await enqueue.fetchPreview({ pageUrl: 'https://slow.example.com', simulatedLatencyMs: 5_000 }),
+      'slower than its 500 ms timeout: times out, is retried once, then dead-lettered',
     ),
   ];
   const delayed = jobs[3]!;

@@ -19,6 +19,10 @@ export interface Enqueue {
    */
   cleanupExpired(args: JobArgsInputMap['cleanupExpired'], options?: EnqueueOptions): Promise<Job<JobResultMap['cleanupExpired']>>;
   /**
+   * Build the link preview of a page; a page slower than the timeout is retried once, then given up.
+   */
+  fetchPreview(args: JobArgsInputMap['fetchPreview'], options?: EnqueueOptions): Promise<Job<JobResultMap['fetchPreview']>>;
+  /**
    * Process one data item: checksum its payload and report what was done.
    */
   processData(args: JobArgsInputMap['processData'], options?: EnqueueOptions): Promise<Job<JobResultMap['processData']>>;

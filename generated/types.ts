@@ -18,6 +18,13 @@ export type CleanupExpiredArgs = arq.JobArgs<Jobs['cleanupExpired']>;
 /** What the `cleanupExpired` handler returns and `Job.result()` resolves to, checked by the job's result schema. */
 export type CleanupExpiredResult = arq.JobResult<Jobs['cleanupExpired']>;
 
+/** Arguments a producer passes to `fetchPreview`: fields with a default may be left out, isoDate fields take a Date or an ISO string. */
+export type FetchPreviewArgsInput = arq.JobArgsInput<Jobs['fetchPreview']>;
+/** Arguments the `fetchPreview` handler receives: defaults filled in, isoDate fields as Date. */
+export type FetchPreviewArgs = arq.JobArgs<Jobs['fetchPreview']>;
+/** What the `fetchPreview` handler returns and `Job.result()` resolves to, checked by the job's result schema. */
+export type FetchPreviewResult = arq.JobResult<Jobs['fetchPreview']>;
+
 /** Arguments a producer passes to `processData`: fields with a default may be left out, isoDate fields take a Date or an ISO string. */
 export type ProcessDataArgsInput = arq.JobArgsInput<Jobs['processData']>;
 /** Arguments the `processData` handler receives: defaults filled in, isoDate fields as Date. */
@@ -29,6 +36,7 @@ export type ProcessDataResult = arq.JobResult<Jobs['processData']>;
 export interface JobArgsInputMap {
   buildOrderReport: BuildOrderReportArgsInput;
   cleanupExpired: CleanupExpiredArgsInput;
+  fetchPreview: FetchPreviewArgsInput;
   processData: ProcessDataArgsInput;
 }
 
@@ -36,6 +44,7 @@ export interface JobArgsInputMap {
 export interface JobArgsMap {
   buildOrderReport: BuildOrderReportArgs;
   cleanupExpired: CleanupExpiredArgs;
+  fetchPreview: FetchPreviewArgs;
   processData: ProcessDataArgs;
 }
 
@@ -43,6 +52,7 @@ export interface JobArgsMap {
 export interface JobResultMap {
   buildOrderReport: BuildOrderReportResult;
   cleanupExpired: CleanupExpiredResult;
+  fetchPreview: FetchPreviewResult;
   processData: ProcessDataResult;
 }
 

@@ -18,6 +18,10 @@ export interface Handlers<State extends WorkerState = WorkerState> {
    */
   cleanupExpired: JobHandler<JobArgsMap['cleanupExpired'], JobResultMap['cleanupExpired'], State>;
   /**
+   * Build the link preview of a page; a page slower than the timeout is retried once, then given up.
+   */
+  fetchPreview: JobHandler<JobArgsMap['fetchPreview'], JobResultMap['fetchPreview'], State>;
+  /**
    * Process one data item: checksum its payload and report what was done.
    */
   processData: JobHandler<JobArgsMap['processData'], JobResultMap['processData'], State>;

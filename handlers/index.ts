@@ -4,10 +4,12 @@
 import type { Handlers } from '../generated/worker.js';
 import buildOrderReportHandler from './buildOrderReport.js';
 import cleanupExpiredHandler from './cleanupExpired.js';
+import fetchPreviewHandler from './fetchPreview.js';
 import processDataHandler from './processData.js';
 
 export const handlers: Handlers = {
   buildOrderReport: buildOrderReportHandler,
   cleanupExpired: cleanupExpiredHandler,
+  fetchPreview: fetchPreviewHandler,
   processData: processDataHandler,
 };

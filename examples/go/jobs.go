@@ -7,6 +7,9 @@
 //    cleanupExpired, err := UnmarshalCleanupExpired(bytes)
 //    bytes, err = cleanupExpired.Marshal()
 //
+//    fetchPreview, err := UnmarshalFetchPreview(bytes)
+//    bytes, err = fetchPreview.Marshal()
+//
 //    processData, err := UnmarshalProcessData(bytes)
 //    bytes, err = processData.Marshal()
 
@@ -33,6 +36,16 @@ func UnmarshalCleanupExpired(data []byte) (CleanupExpired, error) {
 }
 
 func (r *CleanupExpired) Marshal() ([]byte, error) {
+	return json.Marshal(r)
+}
+
+func UnmarshalFetchPreview(data []byte) (FetchPreview, error) {
+	var r FetchPreview
+	err := json.Unmarshal(data, &r)
+	return r, err
+}
+
+func (r *FetchPreview) Marshal() ([]byte, error) {
 	return json.Marshal(r)
 }
 
@@ -140,6 +153,43 @@ type Key struct {
 	StoredAt time.Time `json:"storedAt"`
 }
 
+// The body of a "fetchPreview" job message (docs/wire-format.md). Publish it as UTF-8 JSON
+// with content_type application/json, delivery_mode 2, message_id = job_id, type =
+// "fetchPreview" and headers x-retry-count = job_try - 1 and x-arq-version = 1.
+type FetchPreview struct {
+	// Positional arguments: send []. Arguments travel by name in kwargs; the worker also maps a
+	// Python producer's positional values to the keys in declaration order, which this schema
+	// cannot check.
+	Args []interface{} `json:"args"`
+	// Not before this time (ISO-8601 with an offset), or null. The worker never runs a job
+	// early.
+	DeferUntil *time.Time `json:"defer_until"`
+	// When the job was enqueued: ISO-8601 with an offset.
+	EnqueueTime time.Time `json:"enqueue_time"`
+	// A deadline for every attempt (ISO-8601 with an offset), or null; after it the job is
+	// dead-lettered as expired.
+	Expires *time.Time `json:"expires"`
+	// The job name, matched verbatim.
+	Function FetchPreviewFunction `json:"function"`
+	// The job id: 32 lowercase hex characters (a random UUID without dashes) unless you pick
+	// your own.
+	JobID string `json:"job_id"`
+	// The attempt number: 1 for a new job.
+	JobTry int64            `json:"job_try"`
+	Kwargs FetchPreviewArgs `json:"kwargs"`
+	// The queue the job is published to.
+	QueueName string `json:"queue_name"`
+}
+
+// Arguments of job "fetchPreview" as they travel in the message body's kwargs
+// (docs/wire-format.md). Build the link preview of a page; a page slower than the timeout
+// is retried once, then given up. Fields with a default may be left out; the worker fills
+// them in.
+type FetchPreviewArgs struct {
+	PageURL            string `json:"pageUrl"`
+	SimulatedLatencyMS *int64 `json:"simulatedLatencyMs,omitempty"`
+}
+
 // The body of a "processData" job message (docs/wire-format.md). Publish it as UTF-8 JSON
 // with content_type application/json, delivery_mode 2, message_id = job_id, type =
 // "processData" and headers x-retry-count = job_try - 1 and x-arq-version = 1.
@@ -196,6 +246,12 @@ type CleanupExpiredFunction string
 
 const (
 	FunctionCleanupExpired CleanupExpiredFunction = "cleanupExpired"
+)
+
+type FetchPreviewFunction string
+
+const (
+	FunctionFetchPreview FetchPreviewFunction = "fetchPreview"
 )
 
 type ProcessDataFunction string

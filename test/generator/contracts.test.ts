@@ -448,6 +448,10 @@ const tables: Record<string, Record<string, Table>> = {
       valid: [{ cutoff: at }, { cutoff: at, keys: [{ key: 'k', storedAt: at }], dryRun: true }],
       invalid: [{}, { cutoff: at, keys: [{ key: 'k' }] }, { cutoff: at, dryRun: 'yes' }],
     },
+    fetchPreview: {
+      valid: [{ pageUrl: 'https://example.com' }, { pageUrl: 'https://example.com', simulatedLatencyMs: 5 }],
+      invalid: [{}, { pageUrl: '' }, { pageUrl: 'https://example.com', simulatedLatencyMs: -1 }],
+    },
   },
 };
 

@@ -48,11 +48,12 @@ describe('the demo', () => {
       /cleanupExpired #\w+ try 1: dead-lettered \(non_retriable\): NonRetryable: entry session:from-the-future/,
     );
     const summary =
-      /done {6}6 jobs: 5 complete \(2 after a retry\), 1 dead-lettered \(([0-9a-f]{32}): .*the delayed job ran \d+ ms after its due time\n$/.exec(
+      /done {6}7 jobs: 5 complete \(2 after a retry\), 2 dead-lettered \(([0-9a-f]{32}), ([0-9a-f]{32}): .*the delayed job ran \d+ ms after its due time\n$/.exec(
         stdout,
       );
     assert.ok(summary, stdout);
     await removeDeadLetter('default', summary[1]!);
+    await removeDeadLetter('default', summary[2]!);
     assert.equal(stderr, '', 'the demo logged more than its story');
   });
 
@@ -68,9 +69,10 @@ describe('the demo', () => {
     assert.match(stdout, /processData #\w+ try 1: failed \(Error: upstream busy for data item 2\); retry in \d+ ms/);
     assert.match(stdout, /processData #\w+ try 1: failed \(Retry: data item 3 is not due before /);
     assert.match(stdout, /cleanupExpired #\w+ try 1: dead-lettered \(non_retriable\)/);
+    assert.match(stdout, /fetchPreview #\w+ try 2: dead-lettered \(retriable\): JobTimeout: /);
     assert.match(
       stdout,
-      /done {6}6 jobs: 5 complete \(2 after a retry\), 1 dead-lettered .*the delayed job ran \d+ ms after its due time\n$/,
+      /done {6}7 jobs: 5 complete \(2 after a retry\), 2 dead-lettered .*the delayed job ran \d+ ms after its due time\n$/,
     );
     assert.doesNotMatch(stdout + stderr, /hunter2/);
     assert.equal(stderr, '');
