@@ -82,7 +82,8 @@ describe('delivery limit', () => {
       assert.equal(listed?.brokerReason, 'delivery_limit');
       assert.equal(listed?.errorCategory, 'delivery_limit');
       assert.equal(listed?.errorType, undefined);
-      assert.equal(await queueDepth(`${queue}_dlq`), 1, 'listing removed the dead letter');
+      // The browse channel's close hands the message back asynchronously; it must come back, not vanish.
+      await waitForDepth(`${queue}_dlq`, 1);
 
       const [dead] = await consumeAll(`${queue}_dlq`);
       assert.ok(dead);
