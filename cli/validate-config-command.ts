@@ -2,7 +2,7 @@ import { Command, Option } from 'clipanion';
 import { checkWorkerConfig } from '../runtime/index.js';
 import { parseDuration } from '../runtime/settings/parse-text.js';
 import { applyWorkerOverrides, workerOverridesFromEnvironment } from '../runtime/settings/worker-overrides.js';
-import { BrokerCommand, CLI_CONNECTION_TIMEOUT_MS } from './command-support.js';
+import { BrokerCommand } from './command-support.js';
 import { loadWorkerSettings } from './worker-module.js';
 import { say } from './cli-messages.js';
 
@@ -31,10 +31,7 @@ export class ValidateConfigCommand extends BrokerCommand {
       ...(this.url ? { url: this.url } : {}),
     });
     const findings = await checkWorkerConfig(settings, {
-      connectionTimeout:
-        this.connectionTimeout === undefined
-          ? CLI_CONNECTION_TIMEOUT_MS
-          : parseDuration(this.connectionTimeout, '--connection-timeout'),
+      connectionTimeout: this.connectionSettings().connectionTimeout,
       ...(this.consumerTimeout === undefined
         ? {}
         : { consumerTimeout: parseDuration(this.consumerTimeout, '--consumer-timeout') }),

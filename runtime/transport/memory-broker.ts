@@ -95,18 +95,20 @@ export class MemoryBroker {
     properties: Properties,
     seen = new Set<string>(),
   ): boolean {
+    // Each queue gets its own copy: its redelivery and TTL state are its own.
+    const fresh = (): Stored => ({
+      content,
+      exchange,
+      routingKey,
+      properties,
+      redelivered: false,
+      deliveries: 0,
+      expiry: undefined,
+    });
     if (exchange === '') {
       const queue = this.queues.get(routingKey);
       if (!queue) return false;
-      this.enqueue(queue, {
-        content,
-        exchange,
-        routingKey,
-        properties,
-        redelivered: false,
-        deliveries: 0,
-        expiry: undefined,
-      });
+      this.enqueue(queue, fresh());
       return true;
     }
     const target = this.exchanges.get(exchange);
@@ -119,15 +121,7 @@ export class MemoryBroker {
       else {
         const queue = this.queues.get(binding.destination);
         if (!queue) continue;
-        this.enqueue(queue, {
-          content,
-          exchange,
-          routingKey,
-          properties,
-          redelivered: false,
-          deliveries: 0,
-          expiry: undefined,
-        });
+        this.enqueue(queue, fresh());
         routed = true;
       }
     }
@@ -234,6 +228,8 @@ export class MemoryChannel extends EventEmitter {
   private prefetchCount = 0;
   private deliveryTag = 0;
   private readonly unacked = new Map<number, Unacked>();
+  /** Unacked deliveries to consumers (not basic.get), which is what prefetch limits. */
+  private heldByConsumers = 0;
   private readonly consumers = new Set<Consumer>();
 
   constructor(
@@ -244,19 +240,14 @@ export class MemoryChannel extends EventEmitter {
   }
 
   hasRoom(): boolean {
-    return this.prefetchCount === 0 || this.consumerUnacked() < this.prefetchCount;
-  }
-
-  private consumerUnacked(): number {
-    let count = 0;
-    for (const entry of this.unacked.values()) if (entry.consumer) count += 1;
-    return count;
+    return this.prefetchCount === 0 || this.heldByConsumers < this.prefetchCount;
   }
 
   deliver(queue: Queue, message: Stored, consumer: Consumer | undefined): unknown {
     message.deliveries += 1;
     this.deliveryTag += 1;
     this.broker.inFlight += 1;
+    if (consumer) this.heldByConsumers += 1;
     this.unacked.set(this.deliveryTag, { queue, message, consumer });
     const delivered = {
       content: message.content,
@@ -430,6 +421,7 @@ export class MemoryChannel extends EventEmitter {
       if (!entry) continue;
       this.unacked.delete(t);
       this.broker.inFlight -= 1;
+      if (entry.consumer) this.heldByConsumers -= 1;
       then(entry);
       touched.add(entry.queue);
     }
@@ -464,6 +456,7 @@ export class MemoryChannel extends EventEmitter {
     const held = [...this.unacked.values()];
     this.unacked.clear();
     this.broker.inFlight -= held.length;
+    this.heldByConsumers = 0;
     for (const entry of held) this.broker.requeue(entry.queue, entry.message);
     this.emit('close');
   }
