@@ -107,6 +107,47 @@ export class ResultStoreRequired extends ArqError {
   }
 }
 
+/** The result store (Redis) did not answer; the job itself is not affected, only what is known about it. */
+export class ResultStoreUnavailable extends ArqError {
+  readonly code = 'RESULT_STORE_UNAVAILABLE';
+}
+
+/** `job.result({ timeout })` reached its timeout before the job finished; the job goes on. */
+export class ResultTimeout extends ArqError {
+  readonly code = 'RESULT_TIMEOUT';
+  constructor(
+    readonly jobId: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`job ${jobId} did not finish within ${timeoutMs} ms`);
+  }
+}
+
+/**
+ * What `job.result()` throws when the job ended without a result: `status` says how it ended
+ * (`failed`, `dead`, `aborted`, `expired`), `errorType`/`errorCode` and the message say why.
+ */
+export class JobFailed extends ArqError {
+  readonly code = 'JOB_FAILED';
+  constructor(
+    readonly jobId: string,
+    readonly status: 'failed' | 'dead' | 'aborted' | 'expired',
+    readonly errorType: string,
+    readonly errorCode: string | null,
+    message: string,
+  ) {
+    super(`job ${jobId} ${status}: ${errorType}${errorCode ? ` (${errorCode})` : ''}: ${message}`);
+  }
+}
+
+/** A job id that no record in the result store holds (never enqueued with a store, or expired). */
+export class JobNotFound extends ArqError {
+  readonly code = 'JOB_NOT_FOUND';
+  constructor(readonly jobId: string) {
+    super(`no job ${jobId} in the result store (never enqueued with a store, or its record expired)`);
+  }
+}
+
 /** Settings that fail validation; the message lists every bad field. */
 export class InvalidSettings extends ArqError {
   readonly code = 'INVALID_SETTINGS';

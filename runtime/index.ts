@@ -1,6 +1,6 @@
 // The public entry point of rabbitmq-arq: every name a user may import, listed explicitly.
 export { RabbitMQClient } from './client/client.js';
-export type { EnqueueRequest, JobSpec } from './client/client.js';
+export type { EnqueueRequest, JobHandle, JobSpec, WithResultStore } from './client/client.js';
 export { defineJobs, isoDate } from './define-jobs.js';
 export type { JobArgs, JobArgsInput, JobDefinition, JobResult, JobsDefinition } from './define-jobs.js';
 export { DELAY_UNIT_MS, MAX_DELAY_MS } from './topology/delay-topology.js';
@@ -17,19 +17,25 @@ export {
   InvalidSettings,
   JobAborted,
   JobExpired,
+  JobFailed,
+  JobNotFound,
   JobTimeout,
   MessageTooLarge,
   NonRetryable,
   PublishNacked,
   PublishReturned,
   ResultStoreRequired,
+  ResultStoreUnavailable,
+  ResultTimeout,
   Retry,
   UnknownJob,
   UnsupportedWireVersion,
   WorkerShutdown,
   errorCode,
 } from './errors.js';
-export { Job } from './client/job.js';
+export { Job, TrackedJob } from './client/job.js';
+export type { JobInfo } from './client/job.js';
+export type { JobRecord, JobStatus, StoredError } from './results/job-record.js';
 export { createConsoleLogger, redactUrl } from './logger.js';
 export type { ConsoleLoggerOptions, Locale, LogFields, LogLevel, Logger } from './logger.js';
 export { defaults } from './settings/settings.js';
@@ -45,6 +51,7 @@ export type {
   JobRegistration,
   QueueType,
   RabbitMQSettings,
+  ResultStoreSettings,
   WorkerSettings,
   WorkerState,
 } from './types.js';

@@ -3,20 +3,22 @@
  * one method per job, workers one handler per job, each typed from the job's schemas. Queue, retries
  * and timeout are read from the live definition, so the generated files only re-export these types.
  */
-import type { RabbitMQClient } from './client/client.js';
-import type { Job } from './client/job.js';
+import type { JobHandle, RabbitMQClient } from './client/client.js';
 import type { JobArgs, JobArgsInput, JobDefinition, JobResult, JobsDefinition } from './define-jobs.js';
 import { InvalidSettings } from './errors.js';
-import type { EnqueueOptions, HandlerMap, JobHandler, WorkerState } from './types.js';
+import type { ClientSettings, EnqueueOptions, HandlerMap, JobHandler, WorkerState } from './types.js';
 
 type Jobs = Record<string, JobDefinition>;
 
-/** One method per job: validates its arguments, publishes, resolves once the broker confirmed. */
-export type EnqueueFunctions<J extends Jobs> = {
+/**
+ * One method per job: validates its arguments, publishes, resolves once the broker confirmed. With
+ * a result store in the client's settings `S` each returns a `TrackedJob` typed by the job's result.
+ */
+export type EnqueueFunctions<J extends Jobs, S = ClientSettings> = {
   [Name in keyof J & string]: (
     args: JobArgsInput<J[Name]>,
     options?: EnqueueOptions,
-  ) => Promise<Job<JobResult<J[Name]>>>;
+  ) => Promise<JobHandle<S, JobResult<J[Name]>>>;
 };
 
 /** One handler per job, taking the job's decoded arguments and returning its result. */
@@ -25,17 +27,17 @@ export type JobHandlers<J extends Jobs, State extends WorkerState = WorkerState>
 };
 
 /** `enqueue.processData({ ... })` for every job of `definition`, publishing through `client`. */
-export function createEnqueue<J extends Jobs>(
-  client: RabbitMQClient,
+export function createEnqueue<J extends Jobs, S extends ClientSettings = ClientSettings>(
+  client: RabbitMQClient<S>,
   definition: JobsDefinition<J>,
-): EnqueueFunctions<J> {
+): EnqueueFunctions<J, S> {
   const enqueue: Record<string, unknown> = {};
   for (const [name, job] of Object.entries(definition.jobs)) {
-    const spec = { args: job.args, queue: job.queue ?? definition.queue };
+    const spec = { args: job.args, result: job.result, queue: job.queue ?? definition.queue };
     enqueue[name] = (args: Record<string, unknown>, options?: EnqueueOptions) =>
       client.enqueueJob(name, args, options, spec);
   }
-  return enqueue as EnqueueFunctions<J>;
+  return enqueue as EnqueueFunctions<J, S>;
 }
 
 /**

@@ -49,7 +49,26 @@ export interface RabbitMQSettings {
 }
 
 /** Settings of a {@link RabbitMQClient}. */
-export interface ClientSettings extends RabbitMQSettings {
+/** Where job records (status, result, error) live; shared by the client and the worker (docs/results.md). */
+export interface ResultStoreSettings {
+  /**
+   * Redis URL of the result store, e.g. `redis://localhost:6379/0`. Without it jobs run as usual
+   * and nothing records their status or result.
+   */
+  resultStore?: string;
+  /**
+   * Prefix of every Redis key and channel the store uses.
+   * @defaultValue `arq:`
+   */
+  resultKeyPrefix?: string;
+  /**
+   * How long a job's record lives after its last change (ms).
+   * @defaultValue 86_400_000
+   */
+  jobResultTtl?: number;
+}
+
+export interface ClientSettings extends RabbitMQSettings, ResultStoreSettings {
   /**
    * Queue a job goes to when neither the job nor the enqueue names one.
    * @defaultValue `default`
@@ -134,7 +153,9 @@ export type JobOutcome =
   | { status: 'complete'; result: unknown }
   | { status: 'retry'; error: unknown; delay: number }
   | { status: 'dead'; error: unknown; category: DeadLetterCategory }
-  | { status: 'requeued'; reason: 'shutdown' };
+  | { status: 'requeued'; reason: 'shutdown' }
+  /** Stopped by `job.abort()`, before or while it ran; acked, not retried, not dead-lettered. */
+  | { status: 'aborted'; error: unknown };
 
 /** `x-error-category` of a dead-lettered message. */
 export type DeadLetterCategory = 'retriable' | 'non_retriable' | 'invalid' | 'expired' | 'aborted' | 'unknown_job';
@@ -159,7 +180,7 @@ export interface BurstSettings {
 }
 
 /** Settings of a {@link Worker}. */
-export interface WorkerSettings<State extends WorkerState = WorkerState> extends RabbitMQSettings {
+export interface WorkerSettings<State extends WorkerState = WorkerState> extends RabbitMQSettings, ResultStoreSettings {
   /** Handlers by job name; the generated `createWorker` fills this from `jobs.schema.ts`. */
   handlers: HandlerMap<State>;
   /**
@@ -224,6 +245,18 @@ export interface WorkerSettings<State extends WorkerState = WorkerState> extends
    * @defaultValue 60_000
    */
   statsInterval?: number;
+  /**
+   * Port of the HTTP listener with `/healthz`, `/readyz` and `/metrics`; `0` picks a free port
+   * (`worker.healthAddress` tells which). Off when not set.
+   */
+  healthPort?: number;
+  /** Address the health listener binds to. @defaultValue `0.0.0.0` */
+  healthHost?: string;
+  /**
+   * A prom-client `Registry` to register the worker's metrics in, for users who already expose
+   * one; `/metrics` then serves that registry. @defaultValue a registry of the worker's own
+   */
+  metricsRegistry?: import('prom-client').Registry;
   /**
    * Exit once the queues are drained; `true` uses the burst defaults.
    * @defaultValue false

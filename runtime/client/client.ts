@@ -9,8 +9,18 @@ import type { ConfirmChannel } from 'amqplib';
 import { ConfirmPublisher } from '../transport/confirm-publisher.js';
 import type { OutgoingMessage } from '../transport/confirm-publisher.js';
 import { MAX_DELAY_MS, routeDelay } from '../topology/delay-topology.js';
-import { Closed, InvalidJobArgs, InvalidSchedule, InvalidSettings, MessageTooLarge } from '../errors.js';
-import { Job } from './job.js';
+import {
+  Closed,
+  InvalidJobArgs,
+  InvalidSchedule,
+  InvalidSettings,
+  MessageTooLarge,
+  ResultStoreRequired,
+} from '../errors.js';
+import { Job, TrackedJob } from './job.js';
+import { ResultStore } from '../results/result-store.js';
+import { storedError } from '../results/job-record.js';
+import type { JobRecord } from '../results/job-record.js';
 import { RuntimeLog } from '../messages.js';
 import { QueueTopology } from '../topology/queue-topology.js';
 import { queueNameSchema, resolveClientSettings } from '../settings/settings.js';
@@ -19,11 +29,27 @@ import type { ClientSettings, EnqueueOptions } from '../types.js';
 import { MAX_JOB_ID_BYTES, encodeJobBody, jobPublishOptions, newJobId } from '../wire-format.js';
 import type { JobEnvelope } from '../wire-format.js';
 
-/** What generated code passes along with a job: its argument schema and its queue. */
+/** What the typed API passes along with a job: its schemas and its queue. */
 export interface JobSpec {
   args?: z.ZodType;
+  /** Decodes what `TrackedJob.result()` reads back (`isoDate` strings become `Date`s). */
+  result?: z.ZodType;
   queue?: string;
 }
+
+/** Settings with a result store: the client's jobs are then `TrackedJob`s (status, result, abort). */
+export interface WithResultStore {
+  resultStore: string;
+}
+
+/**
+ * What enqueueing returns under settings `S`: a `TrackedJob` when `S` names a result store, a plain
+ * `Job` otherwise, so `job.result()` without a store is a compile error, not a run-time throw.
+ */
+/** Keeps a mistyped setting a compile error although `S` is inferred from the object literal. */
+type NoUnknownSettings<S> = Record<Exclude<keyof S, keyof ClientSettings>, never>;
+
+export type JobHandle<S, R = unknown> = S extends WithResultStore ? TrackedJob<R> : Job<R>;
 
 export interface EnqueueRequest {
   name: string;
@@ -35,13 +61,18 @@ export interface EnqueueRequest {
 interface PreparedJob {
   job: Job;
   message: OutgoingMessage;
+  record: JobRecord | undefined;
+  resultSchema: z.ZodType | undefined;
 }
 
-export class RabbitMQClient {
+export class RabbitMQClient<S extends ClientSettings = ClientSettings> {
+  /** Only in the type: whether the settings name a result store, which decides `JobHandle`. */
+  declare readonly tracksJobs?: S extends WithResultStore ? true : false;
   readonly settings: ResolvedClientSettings;
   private readonly log: RuntimeLog;
   private connection: BrokerConnection | undefined;
   private publisher: ConfirmPublisher | undefined;
+  private store: ResultStore | undefined;
   private topology: QueueTopology | undefined;
   private connecting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -49,7 +80,7 @@ export class RabbitMQClient {
   private readonly validQueueNames = new Set<string>();
 
   /** Validates the settings at once; throws InvalidSettings listing every bad field. */
-  constructor(settings: ClientSettings = {}) {
+  constructor(settings: S & NoUnknownSettings<S> = {} as S & NoUnknownSettings<S>) {
     this.settings = resolveClientSettings(settings);
     this.log = new RuntimeLog(this.settings.logger, this.settings.locale, this.settings.logLevel);
   }
@@ -58,6 +89,9 @@ export class RabbitMQClient {
   connect(): Promise<void> {
     if (this.closing) return Promise.reject(new Closed('client is closed'));
     this.connecting ??= (async () => {
+      const storeSettings = this.settings.resultStore;
+      if (storeSettings && !this.store)
+        this.store = await ResultStore.open({ ...storeSettings, connectionTimeout: this.settings.connectionTimeout });
       const connection = await BrokerConnection.open({
         url: this.settings.url,
         connectionTimeout: this.settings.connectionTimeout,
@@ -82,7 +116,7 @@ export class RabbitMQClient {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.connecting?.catch(() => undefined);
-      await this.connection?.close();
+      await Promise.all([this.connection?.close(), this.store?.close()]);
     })();
     return this.closing;
   }
@@ -97,7 +131,7 @@ export class RabbitMQClient {
     args: Record<string, unknown> = {},
     options: EnqueueOptions = {},
     definition: JobSpec = {},
-  ): Promise<Job<R>> {
+  ): Promise<JobHandle<S, R>> {
     // The one-job path of enqueueJobs without its batch bookkeeping: this is the call producers make per job.
     const prepared = this.prepare({ name, args, options, definition }, new Date());
     if (!this.connection) await this.connect();
@@ -105,8 +139,72 @@ export class RabbitMQClient {
     const topology = this.topology as QueueTopology;
     const queue = prepared.job.queueName;
     if (!topology.isDeclared(queue)) await topology.ensureJobQueue(queue, deadline);
-    await (this.publisher as ConfirmPublisher).publish(prepared.message, deadline);
-    return prepared.job as Job<R>;
+    if (prepared.record) {
+      const holder = await this.claim(prepared);
+      if (holder) return holder as JobHandle<S, R>;
+    }
+    await this.publishRecorded(prepared, deadline);
+    return this.handle(prepared) as JobHandle<S, R>;
+  }
+
+  /**
+   * The job `jobId` as the result store knows it, or `null` without a record. Needs a result
+   * store: on a client without one this does not compile.
+   */
+  async getJob<R = unknown>(
+    this: RabbitMQClient<WithResultStore>,
+    jobId: string,
+    resultSchema?: z.ZodType<R>,
+  ): Promise<TrackedJob<R> | null> {
+    if (!this.settings.resultStore) throw new ResultStoreRequired();
+    if (!this.connection) await this.connect();
+    const record = await (this.store as ResultStore).get(jobId);
+    if (!record) return null;
+    const job = new Job<R>(
+      record.jobId,
+      record.functionName,
+      record.queueName,
+      new Date(record.enqueueTime ?? Date.now()),
+      record.deferUntil ? new Date(record.deferUntil) : null,
+    );
+    return new TrackedJob<R>(job, this.store as ResultStore, resultSchema);
+  }
+
+  /** Writes the job's first record; a job already holding the id is returned instead (dedup). */
+  private async claim(prepared: PreparedJob): Promise<TrackedJob | undefined> {
+    const existing = await (this.store as ResultStore).claim(prepared.record as JobRecord);
+    if (!existing) return undefined;
+    const job = new Job(
+      existing.jobId,
+      existing.functionName,
+      existing.queueName,
+      new Date(existing.enqueueTime ?? Date.now()),
+      existing.deferUntil ? new Date(existing.deferUntil) : null,
+    );
+    return new TrackedJob(job, this.store as ResultStore, prepared.resultSchema);
+  }
+
+  /** Publishes; when that fails, the record says so (and frees the id) before the error is thrown. */
+  private async publishRecorded(prepared: PreparedJob, deadline: number): Promise<void> {
+    try {
+      await (this.publisher as ConfirmPublisher).publish(prepared.message, deadline);
+    } catch (err) {
+      if (prepared.record) {
+        const failed: JobRecord = {
+          ...prepared.record,
+          status: 'failed',
+          endTime: new Date().toISOString(),
+          error: storedError(err),
+          enqueueFailed: true,
+        };
+        await (this.store as ResultStore).put(failed).catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+
+  private handle(prepared: PreparedJob): Job | TrackedJob {
+    return this.store ? new TrackedJob(prepared.job, this.store, prepared.resultSchema) : prepared.job;
   }
 
   /**
@@ -114,7 +212,7 @@ export class RabbitMQClient {
    * published; if one publish fails the others may still be queued (each rejects on its own cause,
    * the first failure is thrown).
    */
-  async enqueueJobs(requests: readonly EnqueueRequest[]): Promise<Job[]> {
+  async enqueueJobs(requests: readonly EnqueueRequest[]): Promise<Array<JobHandle<S>>> {
     const now = new Date();
     const prepared = requests.map((request) => this.prepare(request, now));
     if (!this.connection) await this.connect();
@@ -123,10 +221,20 @@ export class RabbitMQClient {
     const publisher = this.publisher as ConfirmPublisher;
     const undeclared = new Set(prepared.map((p) => p.job.queueName).filter((queue) => !topology.isDeclared(queue)));
     await Promise.all([...undeclared].map((queue) => topology.ensureJobQueue(queue, deadline)));
-    const results = await Promise.allSettled(prepared.map((p) => publisher.publish(p.message, deadline)));
+    // With a store, each record is claimed first; a job whose id is taken is not published again.
+    const holders = this.store ? await Promise.all(prepared.map((p) => this.claim(p))) : [];
+    const results = await Promise.allSettled(
+      prepared.map((p, i) =>
+        holders[i]
+          ? undefined
+          : this.store
+            ? this.publishRecorded(p, deadline)
+            : publisher.publish(p.message, deadline),
+      ),
+    );
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw failure.reason;
-    return prepared.map((p) => p.job);
+    return prepared.map((p, i) => holders[i] ?? this.handle(p)) as Array<JobHandle<S>>;
   }
 
   private prepare(request: EnqueueRequest, now: Date): PreparedJob {
@@ -169,7 +277,22 @@ export class RabbitMQClient {
     const route = deferUntil
       ? routeDelay(this.settings.delayPrefix, queueName, deferUntil.getTime() - now.getTime())
       : undefined;
+    const record: JobRecord | undefined = this.settings.resultStore && {
+      jobId: envelope.jobId,
+      status: deferUntil ? 'deferred' : 'queued',
+      functionName: name,
+      queueName,
+      tries: 0,
+      enqueueTime: now.toISOString(),
+      deferUntil: deferUntil?.toISOString() ?? null,
+      startTime: null,
+      endTime: null,
+      worker: null,
+      error: null,
+    };
     return {
+      record,
+      resultSchema: definition.result,
       job: new Job(envelope.jobId, name, queueName, now, deferUntil),
       message: {
         exchange: route ? route.exchange : '',

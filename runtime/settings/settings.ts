@@ -14,6 +14,7 @@ import type {
   HandlerMap,
   QueueType,
   RabbitMQSettings,
+  ResultStoreSettings,
   WorkerSettings,
   WorkerState,
 } from '../types.js';
@@ -37,6 +38,9 @@ export const defaults = {
   statsInterval: 60_000,
   burstTimeout: 300_000,
   burstCheckInterval: 1_000,
+  resultKeyPrefix: 'arq:',
+  jobResultTtl: 86_400_000,
+  healthHost: '0.0.0.0',
 } as const satisfies Record<string, string | number>;
 
 /** The broker URL when none is given: `AMQP_URL`, else the local default. The one place that reads it. */
@@ -82,8 +86,18 @@ const connectionShape = {
     .optional(),
 };
 
+const resultStoreShape = {
+  resultStore: z
+    .string()
+    .refine((url) => /^rediss?:\/\//.test(url) && URL.canParse(url), 'must be a redis:// or rediss:// URL')
+    .optional(),
+  resultKeyPrefix: z.string().min(1, 'must not be empty').optional(),
+  jobResultTtl: positiveMs.optional(),
+};
+
 const clientSchema = z.strictObject({
   ...connectionShape,
+  ...resultStoreShape,
   defaultQueue: queueNameSchema.optional(),
   queueType: z.enum(['quorum', 'classic']).optional(),
   maxMessageBytes: z.number().int().positive('must be greater than 0').optional(),
@@ -103,6 +117,7 @@ const handlerEntry = z.union([
 
 const workerSchema = z.strictObject({
   ...connectionShape,
+  ...resultStoreShape,
   handlers: z
     .record(z.string().min(1, 'job names must not be empty'), handlerEntry)
     .refine((handlers) => Object.keys(handlers).length > 0, 'must register at least one job'),
@@ -118,6 +133,15 @@ const workerSchema = z.strictObject({
   gracefulShutdownTimeout: nonNegativeMs.optional(),
   outcomePublishTimeout: positiveMs.optional(),
   statsInterval: nonNegativeMs.optional(),
+  healthPort: z.number().int().min(0).max(65_535, 'must be a port number (0 picks a free one)').optional(),
+  healthHost: z.string().min(1, 'must not be empty').optional(),
+  metricsRegistry: z
+    .custom<object>(
+      (value) =>
+        typeof value === 'object' && value !== null && typeof (value as { metrics?: unknown }).metrics === 'function',
+      'must be a prom-client Registry',
+    )
+    .optional(),
   burst: z
     .union([
       z.boolean(),
@@ -183,10 +207,27 @@ function resolveConnection(input: RabbitMQSettings): ResolvedConnectionSettings 
   };
 }
 
+/** The result store's settings once resolved; `undefined` where no store is configured. */
+export interface ResolvedResultStoreSettings {
+  url: string;
+  keyPrefix: string;
+  ttl: number;
+}
+
+export function resolveResultStore(input: ResultStoreSettings): ResolvedResultStoreSettings | undefined {
+  if (!input.resultStore) return undefined;
+  return {
+    url: input.resultStore,
+    keyPrefix: input.resultKeyPrefix ?? defaults.resultKeyPrefix,
+    ttl: input.jobResultTtl ?? defaults.jobResultTtl,
+  };
+}
+
 export interface ResolvedClientSettings extends ResolvedConnectionSettings {
   defaultQueue: string;
   queueType: QueueType;
   maxMessageBytes: number;
+  resultStore: ResolvedResultStoreSettings | undefined;
 }
 
 export function resolveClientSettings(input: ClientSettings = {}): ResolvedClientSettings {
@@ -196,6 +237,7 @@ export function resolveClientSettings(input: ClientSettings = {}): ResolvedClien
     defaultQueue: valid.defaultQueue ?? defaults.queueName,
     queueType: valid.queueType ?? defaults.queueType,
     maxMessageBytes: valid.maxMessageBytes ?? defaults.maxMessageBytes,
+    resultStore: resolveResultStore(valid),
   };
 }
 
@@ -213,6 +255,10 @@ export interface ResolvedWorkerSettings<State extends WorkerState = WorkerState>
   gracefulShutdownTimeout: number;
   outcomePublishTimeout: number;
   statsInterval: number;
+  resultStore: ResolvedResultStoreSettings | undefined;
+  healthPort: number | undefined;
+  healthHost: string;
+  metricsRegistry: WorkerSettings<State>['metricsRegistry'];
   burst: Required<BurstSettings> | undefined;
   handleSignals: boolean;
   onStartup: WorkerSettings<State>['onStartup'];
@@ -242,6 +288,10 @@ export function resolveWorkerSettings<State extends WorkerState>(
     gracefulShutdownTimeout: input.gracefulShutdownTimeout ?? defaults.gracefulShutdownTimeout,
     outcomePublishTimeout: input.outcomePublishTimeout ?? defaults.outcomePublishTimeout,
     statsInterval: input.statsInterval ?? defaults.statsInterval,
+    resultStore: resolveResultStore(input),
+    healthPort: input.healthPort,
+    healthHost: input.healthHost ?? defaults.healthHost,
+    metricsRegistry: input.metricsRegistry,
     burst: burst && {
       timeout: burst.timeout ?? defaults.burstTimeout,
       checkInterval: burst.checkInterval ?? defaults.burstCheckInterval,

@@ -2,7 +2,7 @@
 // test/generator/typecheck.test.ts (and `npm run typecheck`). Every `@ts-expect-error` line must
 // fail to compile, or tsc reports the directive as unused.
 import { expectTypeOf } from 'expect-type';
-import type { Job, RabbitMQClient, WorkerSettings } from 'rabbitmq-arq';
+import type { Job, RabbitMQClient, TrackedJob, WithResultStore, WorkerSettings } from 'rabbitmq-arq';
 import { createEnqueue, createWorker } from '../generator/fixtures/edge-cases/expected/generated/index.js';
 import type {
   Enqueue,
@@ -24,7 +24,15 @@ export async function enqueueChecks(client: RabbitMQClient): Promise<void> {
   // What a correct call looks like: defaults left out, isoDate as a Date or an ISO string.
   const job = await enqueue.importCatalog({ source: 'https://example.com/c.json', owner, items: [item], prices: {} });
   expectTypeOf(job).toEqualTypeOf<Job<ImportCatalogResult>>();
-  expectTypeOf(await job.result()).toEqualTypeOf<{
+  // @ts-expect-error: without a result store a job has no result() to wait for
+  await job.result();
+}
+
+export async function trackedChecks(client: RabbitMQClient<WithResultStore>): Promise<void> {
+  const enqueue: Enqueue<WithResultStore> = createEnqueue(client);
+  const job = await enqueue.importCatalog({ source: 'https://example.com/c.json', owner, items: [item], prices: {} });
+  expectTypeOf(job).toEqualTypeOf<TrackedJob<ImportCatalogResult>>();
+  expectTypeOf(await job.result({ timeout: 1_000 })).toEqualTypeOf<{
     imported: number;
     skipped: { sku: string; reason: string }[];
     finishedAt: Date;
