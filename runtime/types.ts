@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { Logger, LogLevel, Locale } from './logger.js';
 
@@ -256,7 +257,7 @@ export interface WorkerSettings<State extends WorkerState = WorkerState> extends
    * A prom-client `Registry` to register the worker's metrics in, for users who already expose
    * one; `/metrics` then serves that registry. @defaultValue a registry of the worker's own
    */
-  metricsRegistry?: import('prom-client').Registry;
+  metricsRegistry?: Registry;
   /**
    * Exit once the queues are drained; `true` uses the burst defaults.
    * @defaultValue false

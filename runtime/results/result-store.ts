@@ -11,6 +11,7 @@
  * must not stall on results), and it reconnects on its own.
  */
 import { Redis } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { ResultStoreUnavailable } from '../errors.js';
 import { redactUrl } from '../logger.js';
 import { isFinal } from './job-record.js';
@@ -302,7 +303,7 @@ export class ResultStore {
   }
 }
 
-function redisOptions(options: ResultStoreOptions): import('ioredis').RedisOptions {
+function redisOptions(options: ResultStoreOptions): RedisOptions {
   return {
     lazyConnect: true,
     enableOfflineQueue: false,
