@@ -25,7 +25,7 @@ const en = {
     `worker stopped: ${p.completed} complete, ${p.failed} failed, ${p.retried} retried, ${p.deadLettered} dead-lettered`,
   'worker.signal_again': (p) => `received ${p.signal} again: aborting running jobs now`,
   'worker.stats': (p) =>
-    `◆ ${p.completed} jobs complete ◆ ${p.failed} failed ◆ ${p.retried} retried ◆ ${p.ongoing} ongoing ◆ ${p.deadLettered} dead-lettered`,
+    `◆ ${p.completed} jobs complete ◆ ${p.failed} failed ◆ ${p.retried} retried ◆ ${p.ongoing} ongoing ◆ ${p.deadLettered} dead-lettered ◆ ${p.aborted} aborted`,
   'worker.burst_drained': () => 'burst mode: queues drained; exiting',
   'worker.burst_timeout': (p) => `burst mode: timeout of ${p.timeout} ms reached; exiting`,
   'worker.hook_failed': (p) => `hook ${p.hook} failed: ${p.error}`,
@@ -40,6 +40,11 @@ const en = {
   'job.requeued': (p) => `job ${p.jobId} requeued: ${p.reason}`,
   'job.outcome_unpublished': (p) =>
     `outcome of job ${p.jobId} could not be published (${p.error}); message returned to the queue`,
+  'job.aborted': (p) => `job ${p.jobId} ${p.functionName} aborted ${p.when}`,
+  'results.unavailable': (p) =>
+    `result store ${p.url} unavailable (${p.reason}); jobs keep running, their results are not recorded until it returns`,
+  'results.recovered': (p) => `result store ${p.url} is back; results are recorded again`,
+  'worker.health_listening': (p) => `health and metrics on http://${p.address} (/healthz, /readyz, /metrics)`,
 } satisfies Catalogue;
 
 export type MessageKey = keyof typeof en;
@@ -60,7 +65,7 @@ const zhCN: Record<MessageKey, (p: Params) => string> = {
     `Worker 已停止：${p.completed} 个完成，${p.failed} 个失败，${p.retried} 个重试，${p.deadLettered} 个进入死信队列`,
   'worker.signal_again': (p) => `再次收到 ${p.signal}：立即中止运行中的任务`,
   'worker.stats': (p) =>
-    `◆ ${p.completed} 个任务完成 ◆ ${p.failed} 个失败 ◆ ${p.retried} 个重试 ◆ ${p.ongoing} 个待完成 ◆ ${p.deadLettered} 个死信`,
+    `◆ ${p.completed} 个任务完成 ◆ ${p.failed} 个失败 ◆ ${p.retried} 个重试 ◆ ${p.ongoing} 个待完成 ◆ ${p.deadLettered} 个死信 ◆ ${p.aborted} 个中止`,
   'worker.burst_drained': () => 'Burst 模式：队列已清空；退出',
   'worker.burst_timeout': (p) => `Burst 模式：已到 ${p.timeout} 毫秒超时；退出`,
   'worker.hook_failed': (p) => `钩子 ${p.hook} 执行失败：${p.error}`,
@@ -76,6 +81,11 @@ const zhCN: Record<MessageKey, (p: Params) => string> = {
   'job.late_result': (p) => `任务 ${p.jobId} 在超时之后才结束；结果已丢弃`,
   'job.requeued': (p) => `任务 ${p.jobId} 已放回队列：${p.reason}`,
   'job.outcome_unpublished': (p) => `任务 ${p.jobId} 的结果无法发布（${p.error}）；消息已退回队列`,
+  'job.aborted': (p) =>
+    `任务 ${p.jobId} ${p.functionName} 已中止（${p.when === 'before it ran' ? '尚未运行' : '运行中'}）`,
+  'results.unavailable': (p) => `结果存储 ${p.url} 不可用（${p.reason}）；任务照常运行，恢复之前不记录结果`,
+  'results.recovered': (p) => `结果存储 ${p.url} 已恢复；重新记录结果`,
+  'worker.health_listening': (p) => `健康检查与指标：http://${p.address}（/healthz、/readyz、/metrics）`,
 };
 
 export const catalogues: Record<Locale, Record<MessageKey, (p: Params) => string>> = { en, 'zh-CN': zhCN };

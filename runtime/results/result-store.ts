@@ -27,7 +27,7 @@ export interface ResultStoreOptions {
 }
 
 /** What `abort()` found: it stopped a job that had not started, asked a running one to stop, or came too late. */
-export type AbortReply = 'aborted' | 'aborting' | 'missing' | JobRecord['status'];
+export type AbortReply = 'aborted' | 'aborting' | 'missing' | 'finished';
 
 // KEYS[1] record. ARGV: record, ttl. Returns the existing record when the id is taken, nil when written.
 const CLAIM = `
@@ -92,7 +92,7 @@ if status == 'in_progress' then
   redis.call('PUBLISH', ARGV[3], record.jobId)
   return 'aborting'
 end
-return status`;
+return 'finished'`;
 
 interface ScriptedRedis extends Redis {
   arqClaim(key: string, record: string, ttl: number): Promise<string | null>;

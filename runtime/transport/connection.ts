@@ -52,6 +52,7 @@ export class BrokerConnection {
   readonly displayUrl: string;
   private readonly channels = new Set<ManagedChannel<Channel>>();
   private closing: Promise<void> | undefined;
+  private up = true;
 
   private constructor(
     readonly model: RecoveringChannelModel,
@@ -111,6 +112,7 @@ export class BrokerConnection {
   private watch(): void {
     const log = this.options.log;
     this.model.on('disconnect', (err: Error) => {
+      this.up = false;
       if (!this.closing) log.warn('connection.lost', { url: this.displayUrl, reason: oneLine(err) });
     });
     this.model.on(
@@ -121,6 +123,7 @@ export class BrokerConnection {
       },
     );
     this.model.on('connect', () => {
+      this.up = true;
       if (!this.closing) log.info('connection.recovered', { url: this.displayUrl });
     });
     this.model.on('blocked', (reason: string) => log.warn('connection.blocked', { url: this.displayUrl, reason }));
@@ -149,6 +152,11 @@ export class BrokerConnection {
   }
 
   /** The vhost of the URL (`/` when the URL names none), as the management API spells it. */
+  /** Whether the connection is up now (false between a drop and its recovery, and once closed). */
+  get connected(): boolean {
+    return this.up && !this.closing;
+  }
+
   get vhost(): string {
     try {
       const path = new URL(this.options.url).pathname;

@@ -5,6 +5,7 @@
  * cannot publish an outcome for is nacked with requeue, never rejected into nowhere.
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
+import { z as zod } from 'zod';
 import type { z } from 'zod';
 import { BrokerConnection, oneLine } from '../transport/connection.js';
 import type { ManagedChannel } from '../transport/connection.js';
@@ -12,7 +13,13 @@ import { ConfirmPublisher } from '../transport/confirm-publisher.js';
 import type { OutgoingMessage } from '../transport/confirm-publisher.js';
 import { AttemptAbort, AttemptContext } from './attempt-context.js';
 import { deadLetterMessage, redeferMessage, retryMessage } from './outcome-messages.js';
-import { InvalidJobResult, JobTimeout, WorkerShutdown, errorCode } from '../errors.js';
+import { InvalidJobResult, JobAborted, JobTimeout, WorkerShutdown, errorCode } from '../errors.js';
+import { JobRecorder } from './job-recorder.js';
+import type { AttemptFacts } from './job-recorder.js';
+import { WorkerMetrics } from './worker-metrics.js';
+import type { WorkerStats } from './worker-metrics.js';
+import { HealthServer } from './health-server.js';
+import type { JobStatus } from '../results/job-record.js';
 import { RuntimeLog } from '../messages.js';
 import { QueueTopology } from '../topology/queue-topology.js';
 import { decideFailure } from './retry-policy.js';
@@ -52,16 +59,21 @@ interface Delivery {
   publishing: boolean;
   /** Set once the handler started; shutdown aborts it through this. */
   abort: AttemptAbort | undefined;
+  /** What the result store is told about this attempt; set once it started. */
+  attempt: AttemptFacts | undefined;
 }
 
-/** Counts since the worker started; `ongoing` is the number of handlers running now. */
-export interface WorkerStats {
-  completed: number;
-  failed: number;
-  retried: number;
-  deadLettered: number;
-  ongoing: number;
-}
+export type { WorkerStats } from './worker-metrics.js';
+
+/** Result-store status of a dead-lettered job, by why it was dead-lettered. */
+const DEAD_LETTER_STATUS: Record<DeadLetterCategory, JobStatus> = {
+  retriable: 'failed',
+  non_retriable: 'failed',
+  expired: 'expired',
+  aborted: 'aborted',
+  invalid: 'dead',
+  unknown_job: 'dead',
+};
 
 export class Worker<State extends WorkerState = WorkerState> {
   readonly settings: ResolvedWorkerSettings<State>;
@@ -75,7 +87,12 @@ export class Worker<State extends WorkerState = WorkerState> {
   private readonly consumers: Array<{ queue: string; channel: ManagedChannel<Channel>; tag: string | undefined }> = [];
   /** `jobId:jobTry` of retries this worker published → due time; burst mode waits for them. */
   private readonly pendingRetries = new Map<string, number>();
-  private readonly counters = { completed: 0, failed: 0, retried: 0, deadLettered: 0 };
+  private readonly metrics: WorkerMetrics;
+  /** Running attempts by job id, for abort requests. */
+  private readonly runningJobs = new Map<string, Delivery>();
+  private recorder: JobRecorder | undefined;
+  private health: HealthServer | undefined;
+  private consuming = false;
   private connection: BrokerConnection | undefined;
   private publisher: ConfirmPublisher | undefined;
   private running: Promise<void> | undefined;
@@ -110,10 +127,17 @@ export class Worker<State extends WorkerState = WorkerState> {
     }
     this.queues = [...new Set([...this.jobs.values()].map((job) => job.queue))].sort();
     this.semaphore = new Semaphore(this.settings.maxConcurrentJobs);
+    const exported = this.settings.healthPort !== undefined || this.settings.metricsRegistry !== undefined;
+    this.metrics = new WorkerMetrics(exported, this.settings.metricsRegistry, () => this.semaphore.inUse);
   }
 
   get stats(): WorkerStats {
-    return { ...this.counters, ongoing: this.semaphore.inUse };
+    return this.metrics.stats;
+  }
+
+  /** `host:port` of the health listener once it listens (`healthPort: 0` picks the port); `undefined` without one. */
+  get healthAddress(): string | undefined {
+    return this.health?.address;
   }
 
   /**
@@ -145,6 +169,23 @@ export class Worker<State extends WorkerState = WorkerState> {
 
   private async start(): Promise<void> {
     const settings = this.settings;
+    if (settings.healthPort !== undefined) {
+      this.health = await HealthServer.listen(settings.healthPort, settings.healthHost, {
+        connected: () => this.connection?.connected ?? false,
+        ready: () => this.consuming && !this.stopRequested,
+        metrics: () => this.metrics.exposition(),
+      });
+      this.log.info('worker.health_listening', { address: this.health.address });
+    }
+    if (settings.resultStore) {
+      this.recorder = await JobRecorder.open(
+        settings.resultStore,
+        settings.connectionTimeout,
+        settings.workerName,
+        this.log,
+      );
+      await this.recorder.listenForAborts((jobId) => this.abortRunning(jobId));
+    }
     this.connection = await BrokerConnection.open({
       url: settings.url,
       connectionTimeout: settings.connectionTimeout,
@@ -191,6 +232,7 @@ export class Worker<State extends WorkerState = WorkerState> {
       this.consumers.push(consumer);
     }
     await Promise.all(this.consumers.map((consumer) => consumer.channel.get(deadline)));
+    this.consuming = true;
 
     if (settings.handleSignals) this.installSignalHandlers();
     if (settings.statsInterval > 0)
@@ -218,6 +260,7 @@ export class Worker<State extends WorkerState = WorkerState> {
       started: false,
       publishing: false,
       abort: undefined,
+      attempt: undefined,
     };
     this.deliveries.add(delivery);
     void this.handle(delivery);
@@ -267,7 +310,27 @@ export class Worker<State extends WorkerState = WorkerState> {
       return;
     }
     delivery.started = true;
+    const startTime = new Date();
+    const attempt: AttemptFacts = { job, queue, startTime };
+    delivery.attempt = attempt;
+    if (this.recorder && (await this.recorder.begin(attempt)) === 'aborted') {
+      release();
+      this.ack(delivery);
+      this.metrics.count('aborted', job.functionName, queue);
+      this.log.info('job.aborted', { jobId: job.jobId, functionName: job.functionName, when: 'before it ran' });
+      return;
+    }
+    if (job.jobTry === 1) {
+      const since = job.deferUntil ?? job.enqueueTime;
+      this.metrics.observeStartLatency(job.functionName, queue, startTime.getTime() - since.getTime());
+    }
     await this.runAttempt(delivery, job, registered as RegisteredJob, args, release);
+  }
+
+  /** A producer aborted this job: if it runs here, its signal fires; the attempt then ends `aborted`. */
+  private abortRunning(jobId: string): void {
+    const delivery = this.runningJobs.get(jobId);
+    delivery?.abort?.abort(new JobAborted(`job ${jobId} was aborted on request`));
   }
 
   private async runAttempt(
@@ -279,6 +342,7 @@ export class Worker<State extends WorkerState = WorkerState> {
   ): Promise<void> {
     const abort = new AttemptAbort();
     delivery.abort = abort;
+    this.runningJobs.set(job.jobId, delivery);
     const ctx = new AttemptContext<State>(
       job.jobId,
       job.jobTry,
@@ -328,17 +392,30 @@ export class Worker<State extends WorkerState = WorkerState> {
       else settle({ ok: true, value: returned });
     });
     clearTimeout(timer);
+    if (this.runningJobs.get(job.jobId) === delivery) this.runningJobs.delete(job.jobId);
 
     let end: JobOutcome;
     if (abort.aborted && abort.reason instanceof WorkerShutdown) {
       this.requeue(delivery, job.jobId, 'shutdown');
       end = { status: 'requeued', reason: 'shutdown' };
+    } else if (abort.aborted && abort.reason instanceof JobAborted) {
+      end = await this.aborted(delivery, job, abort.reason);
     } else if (outcome.ok) {
       end = await this.complete(delivery, job, registered, outcome.value, Date.now() - startedAt);
     } else {
       end = await this.fail(delivery, job, registered, outcome.error);
     }
+    this.metrics.observeDuration(job.functionName, delivery.queue, end.status, Date.now() - startedAt);
     if (onJobEnd) await this.runHook('onJobEnd', () => onJobEnd(ctx, end));
+  }
+
+  /** Aborted on request while running: acked (not retried, not dead-lettered) and recorded as aborted. */
+  private async aborted(delivery: Delivery, job: JobEnvelope, error: JobAborted): Promise<JobOutcome> {
+    if (delivery.attempt) await this.recorder?.finish(delivery.attempt, 'aborted', { error });
+    this.ack(delivery);
+    this.metrics.count('aborted', job.functionName, delivery.queue);
+    this.log.info('job.aborted', { jobId: job.jobId, functionName: job.functionName, when: 'while it ran' });
+    return { status: 'aborted', error };
   }
 
   private async complete(
@@ -348,17 +425,21 @@ export class Worker<State extends WorkerState = WorkerState> {
     value: unknown,
     ms: number,
   ): Promise<JobOutcome> {
+    let stored = value;
     if (registered.result) {
-      const checked = safeParse(registered.result, value);
+      const checked = checkResult(registered.result, value);
       if (!checked.success) {
         const error = new InvalidJobResult(job.functionName, checked.issues, checked.thrown);
-        this.counters.failed += 1;
+        this.metrics.count('failed', job.functionName, delivery.queue);
         await this.deadLetter(delivery, error, 'non_retriable', job);
         return { status: 'dead', error, category: 'non_retriable' };
       }
+      stored = checked.data;
     }
+    // Recorded before the ack: a crash in between reruns the job rather than leaving it in progress forever.
+    if (this.recorder && delivery.attempt) await this.recorder.finish(delivery.attempt, 'complete', { result: stored });
     this.ack(delivery);
-    this.counters.completed += 1;
+    this.metrics.count('completed', job.functionName, delivery.queue);
     if (this.log.debugEnabled) this.log.debug('job.complete', { jobId: job.jobId, functionName: job.functionName, ms });
     return { status: 'complete', result: value };
   }
@@ -369,7 +450,7 @@ export class Worker<State extends WorkerState = WorkerState> {
     registered: RegisteredJob,
     error: unknown,
   ): Promise<JobOutcome> {
-    this.counters.failed += 1;
+    this.metrics.count('failed', job.functionName, delivery.queue);
     const decision = decideFailure(
       { error, jobTry: job.jobTry, maxRetries: registered.maxRetries, expires: job.expires, now: Date.now() },
       this.settings,
@@ -387,7 +468,9 @@ export class Worker<State extends WorkerState = WorkerState> {
     const retry = retryMessage(job, delivery, delay, this.settings.delayPrefix, Date.now());
     if (!(await this.publishOutcome(delivery, job.jobId, retry.message))) return;
     this.pendingRetries.set(`${job.jobId}:${retry.jobTry}`, retry.due);
-    this.counters.retried += 1;
+    this.metrics.count('retried', job.functionName, delivery.queue);
+    if (this.recorder && delivery.attempt)
+      await this.recorder.finish(delivery.attempt, 'retrying', { error, deferUntil: new Date(retry.due) });
     this.log.info('job.retry', {
       jobId: job.jobId,
       functionName: job.functionName,
@@ -413,7 +496,13 @@ export class Worker<State extends WorkerState = WorkerState> {
     const facts = { error, category, jobId: job.jobId, jobTry: job.jobTry, failedAt: new Date() };
     const message = deadLetterMessage(delivery, facts);
     if (!(await this.publishOutcome(delivery, job.jobId, message))) return;
-    this.counters.deadLettered += 1;
+    const functionName = job.functionName ?? '?';
+    this.metrics.count('deadLettered', functionName, delivery.queue);
+    if (category === 'expired') this.metrics.count('expired', functionName, delivery.queue);
+    if (this.recorder && job.jobId && job.functionName && job.enqueueTime && job.jobTry) {
+      const attempt = delivery.attempt ?? { job: job as JobEnvelope, queue: delivery.queue, startTime: null };
+      await this.recorder.finish(attempt, DEAD_LETTER_STATUS[category], { error });
+    }
     this.log.warn('job.dead_lettered', {
       jobId: job.jobId ?? '?',
       functionName: job.functionName ?? '?',
@@ -547,7 +636,7 @@ export class Worker<State extends WorkerState = WorkerState> {
 
   private shutdown(reason: string, waitForTasks = true): Promise<void> {
     this.stopping ??= (async () => {
-      this.stopRequested = true;
+      this.stopRequested = true; // from here on /readyz answers 503
       // Startup finishes first (it checks stopRequested before consuming), so nothing starts after this.
       await this.starting?.catch(() => undefined);
       for (const timer of this.timers) clearInterval(timer);
@@ -576,7 +665,7 @@ export class Worker<State extends WorkerState = WorkerState> {
       await this.waitForDeliveries(this.settings.outcomePublishTimeout);
       await this.runHookOnShutdown();
       await this.teardown();
-      const { completed, failed, retried, deadLettered } = this.counters;
+      const { completed, failed, retried, deadLettered } = this.metrics.stats;
       this.log.info('worker.stopped', { completed, failed, retried, deadLettered });
       this.stopped();
     })();
@@ -613,7 +702,7 @@ export class Worker<State extends WorkerState = WorkerState> {
     for (const timer of this.timers) clearInterval(timer);
     for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
     this.signalHandlers.length = 0;
-    await this.connection?.close();
+    await Promise.all([this.connection?.close(), this.recorder?.close(), this.health?.close()]);
   }
 }
 
@@ -623,16 +712,22 @@ type Checked =
   { success: true; data: unknown } | { success: false; issues: readonly z.core.$ZodIssue[]; thrown?: string };
 
 /**
- * `safeParse` that also catches what a user's schema throws: Zod does not catch exceptions inside a
- * transform or refinement, and an async schema throws when parsed synchronously. Without this the
- * delivery would be requeued and redelivered in a hot loop.
+ * Checks a handler's result against its schema and encodes it for the store (`isoDate`: `Date` →
+ * ISO string), catching what a user's schema throws (Zod does not catch exceptions inside a
+ * refinement; an async schema throws when run synchronously), which would otherwise requeue the
+ * delivery in a hot loop. A schema with a one-way transform cannot encode: its parse output is kept.
  */
-function safeParse(schema: z.ZodType, value: unknown): Checked {
+function checkResult(schema: z.ZodType, value: unknown): Checked {
   try {
-    const result = schema.safeParse(value);
+    const result = zod.safeEncode(schema, value as never);
     return result.success ? { success: true, data: result.data } : { success: false, issues: result.error.issues };
-  } catch (err) {
-    return { success: false, issues: [], thrown: `the schema threw: ${oneLine(err)}` };
+  } catch (encodeError) {
+    try {
+      const result = schema.safeParse(value);
+      return result.success ? { success: true, data: result.data } : { success: false, issues: result.error.issues };
+    } catch (err) {
+      return { success: false, issues: [], thrown: `the schema threw: ${oneLine(err ?? encodeError)}` };
+    }
   }
 }
 
