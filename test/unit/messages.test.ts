@@ -37,6 +37,9 @@ describe('message catalogue', () => {
       category: 'c',
       queue: 'q',
       early: 4,
+      when: 'before it ran',
+      address: '127.0.0.1:9464',
+      aborted: 11,
     };
     for (const key of en as Array<keyof typeof catalogues.en>) {
       const english = catalogues.en[key](params);
@@ -56,12 +59,12 @@ describe('message catalogue', () => {
       },
     });
     const log = new RuntimeLog(createConsoleLogger({ format: 'json', stream, level: 'info' }), 'zh-CN');
-    log.info('worker.stats', { completed: 100, failed: 5, retried: 10, ongoing: 2, deadLettered: 0 });
+    log.info('worker.stats', { completed: 100, failed: 5, retried: 10, ongoing: 2, deadLettered: 0, aborted: 1 });
     log.debug('job.start', { jobId: 'x', functionName: 'f', jobTry: 1 });
     assert.equal(lines.length, 1, 'debug is below the level');
     const line = JSON.parse(lines[0] as string) as Record<string, unknown>;
     assert.equal(line.event, 'worker.stats');
-    assert.equal(line.msg, '◆ 100 个任务完成 ◆ 5 个失败 ◆ 10 个重试 ◆ 2 个待完成 ◆ 0 个死信');
+    assert.equal(line.msg, '◆ 100 个任务完成 ◆ 5 个失败 ◆ 10 个重试 ◆ 2 个待完成 ◆ 0 个死信 ◆ 1 个中止');
     assert.equal(line.level, 'info');
   });
 
