@@ -60,5 +60,5 @@ export function reportFailure(
 }
 
 export function hidePasswords(text: string): string {
-  return text.replace(/amqps?:\/\/[^\s"'<>]+/g, (url) => redactUrl(url));
+  return text.replace(/(?:amqps?|rediss?):\/\/[^\s"'<>]+/g, (url) => redactUrl(url));
 }

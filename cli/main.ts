@@ -8,6 +8,8 @@ import { EnqueueCommand } from './enqueue-command.js';
 import { PurgeQueueCommand, QueueInfoCommand } from './queue-commands.js';
 import { ValidateConfigCommand } from './validate-config-command.js';
 import { DlqListCommand, DlqPurgeCommand, DlqReplayCommand } from './dlq-commands.js';
+import { JobAbortCommand, JobResultCommand, JobStatusCommand } from './job-commands.js';
+import { HealthCommand } from './health-command.js';
 import { packageInfo } from '../generator/package-info.js';
 
 /** The `arq-gen` command line; each command is registered here, one line each. */
@@ -29,6 +31,10 @@ cli.register(DlqListCommand);
 cli.register(DlqReplayCommand);
 cli.register(DlqPurgeCommand);
 cli.register(ValidateConfigCommand);
+cli.register(JobStatusCommand);
+cli.register(JobResultCommand);
+cli.register(JobAbortCommand);
+cli.register(HealthCommand);
 
 if (isEntryModule()) void cli.runExit(process.argv.slice(2));
 

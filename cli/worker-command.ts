@@ -20,7 +20,8 @@ export class WorkerCommand extends Command {
       Each setting comes from the first of: its flag, its environment variable, the module, the default.
       Variables: AMQP_URL, ARQ_QUEUE, ARQ_MAX_RETRIES, ARQ_JOB_TIMEOUT, ARQ_MAX_CONCURRENT_JOBS,
       ARQ_PREFETCH_COUNT, ARQ_CONNECTION_TIMEOUT, ARQ_LOG_LEVEL, ARQ_BURST, ARQ_BURST_TIMEOUT,
-      ARQ_BURST_CHECK_INTERVAL, ARQ_BURST_NO_WAIT. Durations accept 300 (seconds), 300s, 5m, 1h or 250ms,
+      ARQ_BURST_CHECK_INTERVAL, ARQ_BURST_NO_WAIT, ARQ_RESULT_STORE, ARQ_RESULT_KEY_PREFIX, ARQ_HEALTH_PORT,
+      ARQ_HEALTH_HOST. Durations accept 300 (seconds), 300s, 5m, 1h or 250ms,
       in flags and variables alike. The module may be TypeScript: no build step needed.
 
       Exit codes: 0 stopped (signal, or burst mode drained), 1 failed to start or crashed.
@@ -47,6 +48,10 @@ export class WorkerCommand extends Command {
   });
   burstNoWait = Option.Boolean('--burst-no-wait', { description: 'On exit, requeue running jobs instead of waiting' });
   logLevel = Option.String('-l,--log-level', { description: 'debug, info, warn, error or silent' });
+  resultStore = Option.String('--result-store', { description: 'Redis URL of the result store' });
+  resultKeyPrefix = Option.String('--result-key-prefix', { description: 'Key prefix in the result store' });
+  healthPort = Option.String('--health-port', { description: 'Serve /healthz, /readyz and /metrics on this port' });
+  healthHost = Option.String('--health-host', { description: 'Address the health port binds (default 0.0.0.0)' });
 
   async execute(): Promise<number> {
     const code = await this.runWorker();
@@ -92,6 +97,10 @@ export class WorkerCommand extends Command {
       burstTimeout: this.burstTimeout,
       burstCheckInterval: this.burstCheckInterval,
       burstNoWait: this.burstNoWait,
+      resultStore: this.resultStore,
+      resultKeyPrefix: this.resultKeyPrefix,
+      healthPort: this.healthPort,
+      healthHost: this.healthHost,
     });
   }
 }

@@ -22,6 +22,10 @@ export interface WorkerOverrides {
   burstTimeout?: number;
   burstCheckInterval?: number;
   burstNoWait?: boolean;
+  resultStore?: string;
+  resultKeyPrefix?: string;
+  healthPort?: number;
+  healthHost?: string;
 }
 
 type Kind = 'text' | 'whole' | 'duration' | 'switch' | 'logLevel';
@@ -47,6 +51,10 @@ export const workerOverrideSources: readonly OverrideSource[] = [
   { key: 'burstTimeout', flag: '--burst-timeout', variable: 'ARQ_BURST_TIMEOUT', kind: 'duration' },
   { key: 'burstCheckInterval', flag: '--burst-check-interval', variable: 'ARQ_BURST_CHECK_INTERVAL', kind: 'duration' },
   { key: 'burstNoWait', flag: '--burst-no-wait', variable: 'ARQ_BURST_NO_WAIT', kind: 'switch' },
+  { key: 'resultStore', flag: '--result-store', variable: 'ARQ_RESULT_STORE', kind: 'text' },
+  { key: 'resultKeyPrefix', flag: '--result-key-prefix', variable: 'ARQ_RESULT_KEY_PREFIX', kind: 'text' },
+  { key: 'healthPort', flag: '--health-port', variable: 'ARQ_HEALTH_PORT', kind: 'whole' },
+  { key: 'healthHost', flag: '--health-host', variable: 'ARQ_HEALTH_HOST', kind: 'text' },
 ];
 
 const parsers: Record<Kind, (text: string, source: string) => unknown> = {

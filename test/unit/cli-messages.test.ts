@@ -17,6 +17,13 @@ describe('CLI message catalogue', () => {
       count: 6,
       dlq: 'q_dlq',
       exists: 1,
+      jobId: 'j',
+      status: 'failed',
+      error: 'e',
+      value: 'v',
+      url: 'http://127.0.0.1:9464/healthz',
+      body: 'ok',
+      reason: 'r',
     };
     for (const key of keys) assert.notEqual(say(key, params, 'zh-CN'), say(key, params, 'en'), key);
   });

@@ -32,6 +32,14 @@ const layerValues: Record<keyof WorkerOverrides, { module: unknown; env: [string
     burstTimeout: { module: 1_000, env: ['2', 2_000], flag: ['3s', 3_000] },
     burstCheckInterval: { module: 100, env: ['200ms', 200], flag: ['300ms', 300] },
     burstNoWait: { module: true, env: ['false', false], flag: ['', true] },
+    resultStore: {
+      module: 'redis://module',
+      env: ['redis://env', 'redis://env'],
+      flag: ['redis://flag', 'redis://flag'],
+    },
+    resultKeyPrefix: { module: 'm:', env: ['e:', 'e:'], flag: ['f:', 'f:'] },
+    healthPort: { module: 9000, env: ['9001', 9001], flag: ['9002', 9002] },
+    healthHost: { module: '::1', env: ['127.0.0.1', '127.0.0.1'], flag: ['0.0.0.0', '0.0.0.0'] },
   };
 
 const burstKeys: Partial<Record<keyof WorkerOverrides, keyof NonNullable<Exclude<WorkerSettings['burst'], boolean>>>> =
