@@ -11,13 +11,18 @@ export const scenarioNames = [
   'enqueue-serial',
   'drain',
   'latency',
+  'result-lag',
 ] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
-export type SideName = 'ours' | 'raw';
+/** `stored` is our runtime with the Redis result store on. */
+export type SideName = 'ours' | 'stored' | 'raw';
+export const sideNames: readonly SideName[] = ['ours', 'stored', 'raw'];
 
 export interface BenchConfig {
   url: string;
+  /** Redis of the `stored` side. */
+  redisUrl: string;
   quick: boolean;
   queueTypes: QueueType[];
   sides: SideName[];
@@ -45,17 +50,18 @@ export interface BenchConfig {
   bodyBytes: number;
 }
 
-const usage = `usage: npm run bench -- [--quick] [--only=<scenario,...>] [--types=classic,quorum] [--side=ours|raw]
+const usage = `usage: npm run bench -- [--quick] [--only=<scenario,...>] [--types=classic,quorum] [--side=ours,stored,raw]
 
 scenarios: ${scenarioNames.join(', ')}
 environment (defaults in parentheses; --quick shrinks them):
   AMQP_URL               broker (amqp://guest:guest@localhost:5672)
+  REDIS_URL              result store of the "stored" side (redis://127.0.0.1:6379)
   BENCH_JOBS             jobs per end-to-end, drain and bulk-enqueue run (20000)
   BENCH_SERIAL_JOBS      jobs of the one-at-a-time enqueue run (2000)
   BENCH_BATCH            jobs per enqueueJobs batch (1000)
   BENCH_IN_FLIGHT        concurrent enqueueJob calls (200)
   BENCH_CONCURRENCY      maxConcurrentJobs and prefetch (100)
-  BENCH_LATENCY_RATE     paced jobs/s of the latency run (500)
+  BENCH_LATENCY_RATE     paced jobs/s of the latency and result-lag runs (500)
   BENCH_LATENCY_SECONDS  length of the latency run (10)
   BENCH_ROUNDS           repetitions of each throughput run, median reported (3)
   BENCH_WARMUP_JOBS      jobs of the warm-up runs (3000)
@@ -95,9 +101,10 @@ export function readConfig(args: string[]): BenchConfig | undefined {
   const quick = args.includes('--quick');
   return {
     url: process.env.AMQP_URL ?? 'amqp://guest:guest@localhost:5672',
+    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     quick,
     queueTypes: listFlag(args, 'types', ['classic', 'quorum'] as const) ?? ['classic', 'quorum'],
-    sides: listFlag(args, 'side', ['ours', 'raw'] as const) ?? ['ours', 'raw'],
+    sides: listFlag(args, 'side', sideNames) ?? [...sideNames],
     scenarios: listFlag(args, 'only', scenarioNames) ?? [...scenarioNames],
     jobs: envInt('BENCH_JOBS', quick ? 2_000 : 20_000),
     serialJobs: envInt('BENCH_SERIAL_JOBS', quick ? 200 : 2_000),

@@ -17,7 +17,7 @@ import { rawSide } from './raw-amqplib.js';
 import { Results, renderHeader, renderTable } from './report.js';
 import type { Side } from './side.js';
 
-type RateScenario = Exclude<ScenarioName, 'latency'>;
+type RateScenario = Exclude<ScenarioName, 'latency' | 'result-lag'>;
 
 /** Jobs/s of one run, and this process's CPU µs per job. */
 function rateOf(side: Side, scenario: RateScenario, type: QueueType, config: BenchConfig): Promise<SpanFigures> {
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const bodies = payloads(config.bodyBytes, 'arqbench-classic-00000000');
   console.log(renderHeader(config, machine, { ours: bodies.oursBytes, raw: bodies.rawBytes }));
 
-  const all: Side[] = [oursSide(config), rawSide(config)];
+  const all: Side[] = [oursSide(config), oursSide(config, 'stored'), rawSide(config)];
   const sides = all.filter((side) => config.sides.includes(side.name));
   const results = new Results();
   const started = now();
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     console.log(`\n${type} queue: warming up`);
     await warmUp(sides, type, config);
     for (const scenario of config.scenarios) {
-      if (scenario === 'latency') continue;
+      if (scenario === 'latency' || scenario === 'result-lag') continue;
       for (let round = 0; round < config.rounds; round += 1) {
         // Alternate who goes first, so a drift in broker state or machine load favours neither side.
         const order = round % 2 === 0 ? sides : [...sides].reverse();
@@ -71,26 +71,29 @@ async function main(): Promise<void> {
             results.addRate(type, scenario, side.name, figures);
             const rate = Math.round(figures.perSecond).toLocaleString('en-US');
             const cpu = figures.cpuPerJob.toFixed(1);
-            console.log(`  ${scenario.padEnd(19)} ${side.name.padEnd(4)} ${rate} jobs/s, ${cpu} µs CPU/job`);
+            console.log(`  ${scenario.padEnd(19)} ${side.name.padEnd(6)} ${rate} jobs/s, ${cpu} µs CPU/job`);
           } catch (err) {
             results.fail(type, scenario, side.name, err);
-            console.log(`  ${scenario.padEnd(19)} ${side.name.padEnd(4)} failed: ${(err as Error).message}`);
+            console.log(`  ${scenario.padEnd(19)} ${side.name.padEnd(6)} failed: ${(err as Error).message}`);
           }
         }
       }
     }
-    if (config.scenarios.includes('latency')) {
+    for (const scenario of ['latency', 'result-lag'] as const) {
+      if (!config.scenarios.includes(scenario)) continue;
       for (const side of sides) {
+        const measure = scenario === 'latency' ? side.latency.bind(side) : side.resultLag?.bind(side);
+        if (!measure) continue;
         try {
-          const figures = await side.latency(type);
-          results.addLatency(type, side.name, figures);
+          const figures = await measure(type);
+          results.addLatency(type, scenario, side.name, figures);
           console.log(
-            `  ${'latency'.padEnd(19)} ${side.name.padEnd(4)} p50 ${figures.p50.toFixed(2)} ms, p99 ${figures.p99.toFixed(2)} ms, ` +
+            `  ${scenario.padEnd(19)} ${side.name.padEnd(6)} p50 ${figures.p50.toFixed(2)} ms, p99 ${figures.p99.toFixed(2)} ms, ` +
               `max ${figures.max.toFixed(1)} ms (${figures.samples} samples)`,
           );
         } catch (err) {
-          results.fail(type, 'latency', side.name, err);
-          console.log(`  ${'latency'.padEnd(19)} ${side.name.padEnd(4)} failed: ${(err as Error).message}`);
+          results.fail(type, scenario, side.name, err);
+          console.log(`  ${scenario.padEnd(19)} ${side.name.padEnd(6)} failed: ${(err as Error).message}`);
         }
       }
     }

@@ -8,8 +8,9 @@
  * goes through (declaring the queue and proving the consumer is up), so neither queue declaration
  * nor worker startup is timed.
  */
+import { Redis } from 'ioredis';
 import { RabbitMQClient, Worker } from '../runtime/index.js';
-import type { JobContext, QueueType } from '../runtime/index.js';
+import type { JobContext, QueueType, TrackedJob } from '../runtime/index.js';
 import type { BenchConfig } from './config.js';
 import {
   Countdown,
@@ -36,11 +37,26 @@ interface WorkerHooks {
   onEnd: () => void;
 }
 
-export function oursSide(config: BenchConfig): Side {
+/**
+ * Our runtime as it is usually run (`ours`), or with every job's record and result kept in Redis
+ * (`stored`: `resultStore` set on client and worker, so each job costs a claim at enqueue and two
+ * scripted writes in the worker).
+ */
+export function oursSide(config: BenchConfig, name: 'ours' | 'stored' = 'ours'): Side {
   const { concurrency, batchSize, inFlight, bodyBytes } = config;
+  const stored = name === 'stored';
+  /** Each queue's records live under their own prefix, deleted with the queue; the TTL covers an interrupted run. */
+  const storeSettings = (queue: string) =>
+    stored ? { resultStore: config.redisUrl, resultKeyPrefix: `arqbench:${queue}:`, jobResultTtl: 600_000 } : {};
 
   const client = (queue: string, type: QueueType): RabbitMQClient =>
-    new RabbitMQClient({ url: config.url, defaultQueue: queue, queueType: type, logLevel: 'silent' });
+    new RabbitMQClient({
+      url: config.url,
+      defaultQueue: queue,
+      queueType: type,
+      logLevel: 'silent',
+      ...storeSettings(queue),
+    });
 
   const worker = (queue: string, type: QueueType, hooks: WorkerHooks): Worker => {
     const { onStart, onEnd } = hooks;
@@ -48,8 +64,11 @@ export function oursSide(config: BenchConfig): Side {
       url: config.url,
       queueName: queue,
       queueType: type,
+      ...storeSettings(queue),
       handlers: {
         noop: onStart ? async (_ctx: JobContext, args: BenchArgs) => void onStart(args) : async () => undefined,
+        // The result-lag run: the handler's last moment, on the clock the client reads too.
+        stamp: async () => now(),
       },
       maxConcurrentJobs: concurrency,
       prefetchCount: concurrency,
@@ -96,7 +115,7 @@ export function oursSide(config: BenchConfig): Side {
       return span(start, mark(), jobs);
     } finally {
       await producer.close().catch(() => undefined);
-      await deleteQueue(queue);
+      await cleanUp(queue);
     }
   }
 
@@ -120,12 +139,17 @@ export function oursSide(config: BenchConfig): Side {
       await consumer.close().catch(() => undefined);
       await running.catch(() => undefined);
       await producer.close().catch(() => undefined);
-      await deleteQueue(queue);
+      await cleanUp(queue);
     }
   }
 
+  async function cleanUp(queue: string): Promise<void> {
+    await deleteQueue(queue);
+    if (stored) await deleteResultKeys(config.redisUrl, `arqbench:${queue}:`);
+  }
+
   return {
-    name: 'ours',
+    name,
 
     endToEnd: (type, jobs) =>
       withWorker(type, undefined, async (producer, p, setCounter) => {
@@ -170,7 +194,7 @@ export function oursSide(config: BenchConfig): Side {
         await producer.close().catch(() => undefined);
         await consumer?.close().catch(() => undefined);
         await running?.catch(() => undefined);
-        await deleteQueue(queue);
+        await cleanUp(queue);
       }
     },
 
@@ -193,5 +217,43 @@ export function oursSide(config: BenchConfig): Side {
         return latencyFigures(samples);
       });
     },
+
+    ...(stored ? { resultLag } : {}),
   };
+
+  async function resultLag(type: QueueType): Promise<LatencyFigures> {
+    const total = Math.round(config.latencyRate * config.latencySeconds);
+    const skip = Math.round(config.latencyRate * config.latencyWarmupSeconds);
+    const samples: number[] = [];
+    return withWorker(type, undefined, async (producer) => {
+      const waits = new Pending();
+      await paced(config.latencyRate, config.latencySeconds, (n) => {
+        waits.add(
+          (async () => {
+            const job = (await producer.enqueueJob('stamp', {})) as unknown as TrackedJob<number>;
+            const handlerEnd = await job.result({ timeout: budgetFor(total) });
+            if (n >= skip) samples.push(now() - handlerEnd);
+          })(),
+        );
+      });
+      await withTimeout(waits.settled(), budgetFor(total), 'stored result lag');
+      return latencyFigures(samples);
+    });
+  }
+}
+
+/** Removes the records a stored run left under `prefix`. */
+async function deleteResultKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -26,8 +26,8 @@ export class Results {
     if (!Number.isNaN(value.cpuPerJob)) figure.cpu.push(value.cpuPerJob);
   }
 
-  addLatency(type: QueueType, side: SideName, figures: LatencyFigures): void {
-    this.figures.set(this.key(type, 'latency', side), { kind: 'latency', figures });
+  addLatency(type: QueueType, scenario: 'latency' | 'result-lag', side: SideName, figures: LatencyFigures): void {
+    this.figures.set(this.key(type, scenario, side), { kind: 'latency', figures });
   }
 
   fail(type: QueueType, scenario: ScenarioName, side: SideName, err: unknown): void {
@@ -46,8 +46,8 @@ export class Results {
     return figure?.kind === 'rate' && figure.cpu.length > 0 ? median(figure.cpu) : undefined;
   }
 
-  latency(type: QueueType, side: SideName): LatencyFigures | undefined {
-    const figure = this.figures.get(this.key(type, 'latency', side));
+  latency(type: QueueType, side: SideName, scenario: 'latency' | 'result-lag' = 'latency'): LatencyFigures | undefined {
+    const figure = this.figures.get(this.key(type, scenario, side));
     return figure?.kind === 'latency' ? figure.figures : undefined;
   }
 }
@@ -72,30 +72,42 @@ function ratio(ours: number | undefined, raw: number | undefined): string {
   return ours === undefined || raw === undefined || !(raw > 0) ? '–' : `${(ours / raw).toFixed(2)}×`;
 }
 
+/**
+ * `ours` is the runtime as usually run, `stored` the same with the Redis result store on; both are
+ * compared with raw amqplib measured in the same run.
+ */
 export function renderTable(config: BenchConfig, results: Results): string {
   const lines = [
-    '| queue | measure | ours | raw amqplib | ours/raw | CPU µs/job, ours | CPU µs/job, raw |',
-    '|---|---|--:|--:|--:|--:|--:|',
+    '| queue | measure | ours | ours + results | raw amqplib | ours/raw | ours + results/raw | CPU µs/job: ours, + results, raw |',
+    '|---|---|--:|--:|--:|--:|--:|--:|',
   ];
   for (const type of config.queueTypes) {
     for (const [scenario, label] of rateRows) {
       if (!config.scenarios.includes(scenario)) continue;
-      const ours = results.rate(type, scenario, 'ours');
-      const raw = results.rate(type, scenario, 'raw');
-      const cpuOurs = formatMs(results.cpu(type, scenario, 'ours'));
-      const cpuRaw = formatMs(results.cpu(type, scenario, 'raw'));
+      const [ours, stored, raw] = (['ours', 'stored', 'raw'] as const).map((side) =>
+        results.rate(type, scenario, side),
+      );
+      const cpu = (['ours', 'stored', 'raw'] as const).map((side) => formatMs(results.cpu(type, scenario, side)));
       lines.push(
-        `| ${type} | ${label} | ${formatRate(ours)} | ${formatRate(raw)} | ${ratio(ours, raw)} | ${cpuOurs} | ${cpuRaw} |`,
+        `| ${type} | ${label} | ${formatRate(ours)} | ${formatRate(stored)} | ${formatRate(raw)} | ` +
+          `${ratio(ours, raw)} | ${ratio(stored, raw)} | ${cpu.join(', ')} |`,
       );
     }
     if (config.scenarios.includes('latency')) {
-      const ours = results.latency(type, 'ours');
-      const raw = results.latency(type, 'raw');
+      const [ours, stored, raw] = (['ours', 'stored', 'raw'] as const).map((side) => results.latency(type, side));
       for (const p of ['p50', 'p99'] as const) {
         const label = `latency ${p} at ${config.latencyRate}/s (ms)`;
         lines.push(
-          `| ${type} | ${label} | ${formatMs(ours?.[p])} | ${formatMs(raw?.[p])} | ${ratio(ours?.[p], raw?.[p])} | | |`,
+          `| ${type} | ${label} | ${formatMs(ours?.[p])} | ${formatMs(stored?.[p])} | ${formatMs(raw?.[p])} | ` +
+            `${ratio(ours?.[p], raw?.[p])} | ${ratio(stored?.[p], raw?.[p])} | |`,
         );
+      }
+    }
+    if (config.scenarios.includes('result-lag')) {
+      const lag = results.latency(type, 'stored', 'result-lag');
+      for (const p of ['p50', 'p99'] as const) {
+        const label = `result lag ${p} at ${config.latencyRate}/s (ms): handler return to result()`;
+        lines.push(`| ${type} | ${label} | | ${formatMs(lag?.[p])} | | | | |`);
       }
     }
   }

@@ -17,4 +17,6 @@ export interface Side {
   drain(type: QueueType, jobs: number): Promise<SpanFigures>;
   /** Enqueue-to-handler-start latency at a paced rate (ms). */
   latency(type: QueueType): Promise<LatencyFigures>;
+  /** From the handler's return to `job.result()` resolving in the producer, at a paced rate (ms); sides with a result store only. */
+  resultLag?(type: QueueType): Promise<LatencyFigures>;
 }

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { after, afterEach, describe, it } from 'node:test';
 import { RabbitMQClient } from '../../runtime/index.js';
 import { closeAdmin, deleteJobQueue, queueDepth, recordingLogger, uniqueName, waitFor } from '../helpers/broker.js';
+import { freePort } from '../helpers/redis.js';
 
 interface WorkerEvent {
   pid: number;
@@ -92,6 +93,24 @@ describe('worker processes', () => {
     assert.equal(code, 0);
     assert.equal(done(worker.events).length, 5);
     assert.equal(await queueDepth(queue), 0);
+  });
+
+  it('on SIGTERM /readyz answers 503 at once while /healthz stays 200 until the running job is done', async () => {
+    const queue = newQueue('sigterm-ready');
+    const port = await freePort();
+    const worker = startWorker({ QUEUE: queue, HEALTH_PORT: String(port) });
+    await worker.ready;
+    const probe = async (path: string): Promise<number> =>
+      (await fetch(`http://127.0.0.1:${port}${path}`).catch(() => ({ status: 0 }))).status;
+    assert.equal(await probe('/readyz'), 200);
+    await client(queue).enqueueJob('sleep', { id: 'slow', ms: 3_000 });
+    assert.ok(await waitFor(() => worker.events.some((e) => e.event === 'start')));
+    worker.child.kill('SIGTERM');
+    assert.ok(await waitFor(async () => (await probe('/readyz')) === 503, 1_500), '/readyz turns 503 on SIGTERM');
+    assert.equal(done(worker.events).length, 0, 'while the job still runs');
+    assert.equal(await probe('/healthz'), 200, 'the worker is still live');
+    assert.equal((await worker.exited).code, 0);
+    assert.equal(done(worker.events).length, 1);
   });
 
   it('requeues a job longer than the shutdown timeout; the next worker completes it exactly once', async () => {
