@@ -307,6 +307,7 @@ function redisOptions(options: ResultStoreOptions): RedisOptions {
   return {
     lazyConnect: true,
     enableOfflineQueue: false,
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 1,
     commandTimeout: Math.min(options.connectionTimeout, 5_000),
     connectTimeout: options.connectionTimeout,
