@@ -101,7 +101,15 @@ describe('retries and dead letters', () => {
       const onceHeaders = headersOf(dead.find((m) => m.properties.messageId === once.jobId) ?? assert.fail());
       assert.equal(onceHeaders['x-job-try'], 2);
       assert.equal(onceHeaders['x-error-category'], 'retriable');
-      assert.deepEqual(worker.stats, { completed: 0, failed: 6, retried: 4, deadLettered: 2, ongoing: 0, aborted: 0, expired: 0 });
+      assert.deepEqual(worker.stats, {
+        completed: 0,
+        failed: 6,
+        retried: 4,
+        deadLettered: 2,
+        ongoing: 0,
+        aborted: 0,
+        expired: 0,
+      });
     } finally {
       await client.close();
       await worker.close();
