@@ -1,0 +1,187 @@
+/**
+ * How an admitted or finished delivery ends: complete (recorded, acked), retried or re-deferred
+ * (successor published with a confirm, then acked), dead-lettered (likewise), aborted (acked), or
+ * requeued. The ack always follows the confirmed successor, so a crash in between duplicates a job
+ * at worst and never loses one; a successor that cannot be published sends the delivery back.
+ */
+import { InvalidJobResult, type JobAborted } from '../errors.js';
+import type { RuntimeLog } from '../messages.js';
+import type { JobStatus } from '../results/job-record.js';
+import type { ResolvedWorkerSettings } from '../settings/settings.js';
+import type { ConfirmPublisher, OutgoingMessage } from '../transport/confirm-publisher.js';
+import { oneLine } from '../transport/connection.js';
+import type { DeadLetterCategory, JobOutcome } from '../types.js';
+import type { JobEnvelope } from '../wire-format.js';
+import { ack, nack } from './delivery.js';
+import type { Delivery } from './delivery.js';
+import type { JobRecorder } from './job-recorder.js';
+import type { RegisteredJob } from './job-registry.js';
+import { deadLetterMessage, redeferMessage, retryMessage } from './outcome-messages.js';
+import { decideFailure } from './retry-policy.js';
+import { checkResult } from './run-handler.js';
+import type { WorkerMetrics } from './worker-metrics.js';
+
+/** Result-store status of a dead-lettered job, by why it was dead-lettered. */
+const DEAD_LETTER_STATUS: Record<DeadLetterCategory, JobStatus> = {
+  retriable: 'failed',
+  non_retriable: 'failed',
+  expired: 'expired',
+  aborted: 'aborted',
+  invalid: 'dead',
+  unknown_job: 'dead',
+};
+
+export interface OutcomeDeps {
+  settings: Pick<ResolvedWorkerSettings, 'delayPrefix' | 'outcomePublishTimeout' | 'retryBackoff' | 'retryBackoffMax'>;
+  log: RuntimeLog;
+  metrics: WorkerMetrics;
+  publisher: () => ConfirmPublisher;
+  recorder: () => JobRecorder | undefined;
+  /** `jobId:jobTry` of retries this worker published → due time; burst mode waits for them. */
+  pendingRetries: Map<string, number>;
+}
+
+export class Outcomes {
+  constructor(private readonly deps: OutcomeDeps) {}
+
+  async complete(
+    delivery: Delivery,
+    job: JobEnvelope,
+    registered: RegisteredJob,
+    value: unknown,
+    ms: number,
+  ): Promise<JobOutcome> {
+    const { metrics, log } = this.deps;
+    let stored = value;
+    if (registered.result) {
+      const checked = checkResult(registered.result, value);
+      if (!checked.success) {
+        const error = new InvalidJobResult(job.functionName, checked.issues, checked.thrown);
+        metrics.count('failed', job.functionName, delivery.queue);
+        await this.deadLetter(delivery, error, 'non_retriable', job);
+        return { status: 'dead', error, category: 'non_retriable' };
+      }
+      stored = checked.data;
+    }
+    // Recorded before the ack: a crash in between reruns the job rather than leaving it in progress forever.
+    const recorder = this.deps.recorder();
+    if (recorder && delivery.attempt) await recorder.finish(delivery.attempt, 'complete', { result: stored });
+    ack(delivery);
+    metrics.count('completed', job.functionName, delivery.queue);
+    if (log.debugEnabled) log.debug('job.complete', { jobId: job.jobId, functionName: job.functionName, ms });
+    return { status: 'complete', result: value };
+  }
+
+  async fail(delivery: Delivery, job: JobEnvelope, registered: RegisteredJob, error: unknown): Promise<JobOutcome> {
+    this.deps.metrics.count('failed', job.functionName, delivery.queue);
+    const decision = decideFailure(
+      { error, jobTry: job.jobTry, maxRetries: registered.maxRetries, expires: job.expires, now: Date.now() },
+      this.deps.settings,
+    );
+    if (decision.kind === 'dead') {
+      await this.deadLetter(delivery, decision.error, decision.category, job);
+      return { status: 'dead', error: decision.error, category: decision.category };
+    }
+    await this.retry(delivery, job, decision.delay, error);
+    return { status: 'retry', error, delay: decision.delay };
+  }
+
+  /** Aborted on request while running: acked (not retried, not dead-lettered) and recorded as aborted. */
+  async aborted(delivery: Delivery, job: JobEnvelope, error: JobAborted): Promise<JobOutcome> {
+    if (delivery.attempt) await this.deps.recorder()?.finish(delivery.attempt, 'aborted', { error });
+    ack(delivery);
+    this.countAborted(job, delivery.queue, 'while it ran');
+    return { status: 'aborted', error };
+  }
+
+  /** Aborted before it ran (the store said so as the attempt began): acked, never run. */
+  skipAborted(delivery: Delivery, job: JobEnvelope): void {
+    ack(delivery);
+    this.countAborted(job, delivery.queue, 'before it ran');
+  }
+
+  /** Sends an early delivery back through the delay ladder, unchanged. */
+  async deferAgain(delivery: Delivery, job: JobEnvelope, remaining: number): Promise<void> {
+    const message = redeferMessage(delivery, job.jobId, remaining, this.deps.settings.delayPrefix);
+    if (await this.publishSuccessor(delivery, job.jobId, message))
+      this.deps.log.debug('job.deferred', { jobId: job.jobId, early: remaining });
+  }
+
+  async deadLetter(
+    delivery: Delivery,
+    error: unknown,
+    category: DeadLetterCategory,
+    job: Partial<JobEnvelope>,
+  ): Promise<void> {
+    const { metrics, log } = this.deps;
+    const facts = { error, category, jobId: job.jobId, jobTry: job.jobTry, failedAt: new Date() };
+    const message = deadLetterMessage(delivery, facts);
+    if (!(await this.publishSuccessor(delivery, job.jobId, message))) return;
+    const functionName = job.functionName ?? '?';
+    metrics.count('deadLettered', functionName, delivery.queue);
+    if (category === 'expired') metrics.count('expired', functionName, delivery.queue);
+    const recorder = this.deps.recorder();
+    if (recorder && job.jobId && job.functionName && job.enqueueTime && job.jobTry) {
+      const attempt = delivery.attempt ?? { job: job as JobEnvelope, queue: delivery.queue, startTime: null };
+      await recorder.finish(attempt, DEAD_LETTER_STATUS[category], { error });
+    }
+    log.warn('job.dead_lettered', {
+      jobId: job.jobId ?? '?',
+      functionName,
+      dlq: message.routingKey,
+      category,
+      error: oneLine(error),
+    });
+  }
+
+  /** Back to its queue untouched (shutdown, a bug): no attempt used. */
+  requeue(delivery: Delivery, jobId: string, reason: string): void {
+    if (delivery.settled) return;
+    nack(delivery);
+    this.deps.log.debug('job.requeued', { jobId, reason });
+  }
+
+  private async retry(delivery: Delivery, job: JobEnvelope, delay: number, error: unknown): Promise<void> {
+    const { settings, metrics, log, pendingRetries } = this.deps;
+    const retry = retryMessage(job, delivery, delay, settings.delayPrefix, Date.now());
+    if (!(await this.publishSuccessor(delivery, job.jobId, retry.message))) return;
+    pendingRetries.set(`${job.jobId}:${retry.jobTry}`, retry.due);
+    metrics.count('retried', job.functionName, delivery.queue);
+    const recorder = this.deps.recorder();
+    if (recorder && delivery.attempt)
+      await recorder.finish(delivery.attempt, 'retrying', { error, deferUntil: new Date(retry.due) });
+    log.info('job.retry', {
+      jobId: job.jobId,
+      functionName: job.functionName,
+      jobTry: job.jobTry,
+      delay,
+      error: oneLine(error),
+    });
+  }
+
+  private countAborted(job: JobEnvelope, queue: string, when: 'before it ran' | 'while it ran'): void {
+    this.deps.metrics.count('aborted', job.functionName, queue);
+    this.deps.log.info('job.aborted', { jobId: job.jobId, functionName: job.functionName, when });
+  }
+
+  /** Publishes the message that replaces the delivery, then acks it; on failure the delivery is requeued. */
+  private async publishSuccessor(
+    delivery: Delivery,
+    jobId: string | undefined,
+    outgoing: OutgoingMessage,
+  ): Promise<boolean> {
+    // Already requeued (shutdown): publishing a successor now would put the job in two places.
+    if (delivery.settled) return false;
+    // From here on the delivery settles by itself (ack on confirm, nack on failure); shutdown leaves it be.
+    delivery.publishing = true;
+    try {
+      await this.deps.publisher().publish(outgoing, Date.now() + this.deps.settings.outcomePublishTimeout);
+    } catch (err) {
+      this.deps.log.error('job.outcome_unpublished', { jobId: jobId ?? '?', error: oneLine(err) });
+      nack(delivery);
+      return false;
+    }
+    ack(delivery);
+    return true;
+  }
+}
