@@ -8,28 +8,23 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { BrokerConnection, oneLine } from '../transport/connection.js';
 import { ConfirmPublisher } from '../transport/confirm-publisher.js';
-import { AttemptAbort, AttemptContext } from './attempt-context.js';
-import { JobAborted, WorkerShutdown } from '../errors.js';
+import { WorkerShutdown } from '../errors.js';
 import { JobRecorder } from './job-recorder.js';
-import type { AttemptFacts } from './job-recorder.js';
 import { WorkerMetrics } from './worker-metrics.js';
 import type { WorkerStats } from './worker-metrics.js';
 import { HealthServer } from './health-server.js';
 import { RuntimeLog } from '../messages.js';
 import { QueueTopology } from '../topology/queue-topology.js';
-import { admitDelivery } from './admission.js';
 import { Semaphore } from './semaphore.js';
 import { resolveWorkerSettings } from '../settings/settings.js';
 import type { ResolvedWorkerSettings } from '../settings/settings.js';
-import type { JobContext, JobOutcome, WorkerSettings, WorkerState } from '../types.js';
-import { decodeJobMessage } from '../wire-format.js';
-import type { JobEnvelope } from '../wire-format.js';
+import type { WorkerSettings, WorkerState } from '../types.js';
 import { buildRegistry } from './job-registry.js';
-import type { JobRegistry, RegisteredJob } from './job-registry.js';
+import type { JobRegistry } from './job-registry.js';
 import { deliveredJobId, nack, newDelivery } from './delivery.js';
 import type { Delivery } from './delivery.js';
 import { Outcomes } from './outcomes.js';
-import { runHandler } from './run-handler.js';
+import { JobPipeline } from './job-pipeline.js';
 import { Consumers } from './consumers.js';
 import { watchBurst } from './burst-watch.js';
 import { ShutdownSignals } from './shutdown-signals.js';
@@ -49,8 +44,7 @@ export class Worker<State extends WorkerState = WorkerState> {
   private readonly pendingRetries = new Map<string, number>();
   private readonly metrics: WorkerMetrics;
   private readonly outcomes: Outcomes;
-  /** Running attempts by job id, for abort requests. */
-  private readonly runningJobs = new Map<string, Delivery>();
+  private readonly pipeline: JobPipeline<State>;
   private readonly signals: ShutdownSignals;
   private recorder: JobRecorder | undefined;
   private health: HealthServer | undefined;
@@ -82,6 +76,18 @@ export class Worker<State extends WorkerState = WorkerState> {
       metrics: this.metrics,
       publisher: () => this.publisher as ConfirmPublisher,
       recorder: () => this.recorder,
+      pendingRetries: this.pendingRetries,
+    });
+    this.pipeline = new JobPipeline({
+      settings: this.settings,
+      state: this.state,
+      log: this.log,
+      registry: this.registry,
+      semaphore: this.semaphore,
+      metrics: this.metrics,
+      outcomes: this.outcomes,
+      recorder: () => this.recorder,
+      stopRequested: () => this.stopRequested,
       pendingRetries: this.pendingRetries,
     });
     this.consumers = new Consumers({
@@ -158,7 +164,7 @@ export class Worker<State extends WorkerState = WorkerState> {
         settings.workerName,
         this.log,
       );
-      await this.recorder.listenForAborts((jobId) => this.abortRunning(jobId));
+      await this.recorder.listenForAborts((jobId) => this.pipeline.abortRunning(jobId));
     }
     this.connection = await BrokerConnection.open({
       url: settings.url,
@@ -200,7 +206,7 @@ export class Worker<State extends WorkerState = WorkerState> {
   private onDelivery(channel: Channel, queue: string, message: ConsumeMessage): void {
     const delivery = newDelivery(channel, message, queue);
     this.deliveries.add(delivery);
-    this.process(delivery).then(
+    this.pipeline.process(delivery).then(
       () => this.deliveries.delete(delivery),
       (err: unknown) => {
         // Only a bug gets here; the delivery goes back to the queue rather than being lost.
@@ -211,99 +217,7 @@ export class Worker<State extends WorkerState = WorkerState> {
     );
   }
 
-  /** Decode, admit (never early, never expired, valid arguments), take a slot, then run the attempt. */
-  private async process(delivery: Delivery): Promise<void> {
-    const { message, queue } = delivery;
-    const decoded = decodeJobMessage(message.content, message.properties.headers);
-    if (!decoded.ok) return this.outcomes.deadLetter(delivery, decoded.error, 'invalid', decoded.partial);
-    const job = decoded.job;
-    if (decoded.assignedJobId) this.log.warn('job.assigned_id', { queue, jobId: job.jobId });
-    if (this.pendingRetries.size > 0) this.pendingRetries.delete(`${job.jobId}:${job.jobTry}`);
-
-    const registered = this.registry.jobs.get(job.functionName);
-    let admission = admitDelivery(job, registered, Date.now());
-    // Never early: a short remainder is waited out here (a timer may fire a millisecond before its
-    // time by the wall clock, hence the loop), then the job is admitted again (it may have expired).
-    while (admission.kind === 'wait') {
-      for (let left = admission.due - Date.now(); left > 0; left = admission.due - Date.now()) await sleep(left);
-      // A shutdown may have requeued the delivery meanwhile; any outcome published now would duplicate the job.
-      if (delivery.settled) return;
-      admission = admitDelivery(job, registered, Date.now());
-    }
-    if (admission.kind === 'dead') return this.outcomes.deadLetter(delivery, admission.error, admission.category, job);
-    if (admission.kind === 'defer') return this.outcomes.deferAgain(delivery, job, admission.remaining);
-
-    const release = this.semaphore.tryAcquire() ?? (await this.semaphore.acquire());
-    if (delivery.settled || this.stopRequested) {
-      release();
-      return this.outcomes.requeue(delivery, job.jobId, 'shutdown');
-    }
-    delivery.started = true;
-    const startTime = new Date();
-    const attempt: AttemptFacts = { job, queue, startTime };
-    delivery.attempt = attempt;
-    if (this.recorder && (await this.recorder.begin(attempt)) === 'aborted') {
-      release();
-      return this.outcomes.skipAborted(delivery, job);
-    }
-    if (job.jobTry === 1) {
-      const since = job.deferUntil ?? job.enqueueTime;
-      this.metrics.observeStartLatency(job.functionName, queue, startTime.getTime() - since.getTime());
-    }
-    await this.runAttempt(delivery, job, registered as RegisteredJob, admission.args, release);
-  }
-
-  /** A producer aborted this job: if it runs here, its signal fires; the attempt then ends `aborted`. */
-  private abortRunning(jobId: string): void {
-    this.runningJobs.get(jobId)?.abort?.abort(new JobAborted(`job ${jobId} was aborted on request`));
-  }
-
-  private async runAttempt(
-    delivery: Delivery,
-    job: JobEnvelope,
-    registered: RegisteredJob,
-    args: unknown,
-    release: () => void,
-  ): Promise<void> {
-    const abort = new AttemptAbort();
-    delivery.abort = abort;
-    this.runningJobs.set(job.jobId, delivery);
-    const ctx = new AttemptContext<State>(
-      job.jobId,
-      job.jobTry,
-      job.functionName,
-      delivery.queue,
-      job.enqueueTime,
-      delivery.message.fields.redelivered,
-      this.state,
-      abort,
-      this.settings.logger,
-    );
-    const { onJobStart, onJobEnd } = this.settings;
-    if (onJobStart) await this.runHook('onJobStart', () => onJobStart(ctx));
-    if (this.log.debugEnabled)
-      this.log.debug('job.start', { jobId: job.jobId, functionName: job.functionName, jobTry: job.jobTry });
-
-    const startedAt = Date.now();
-    const outcome = await runHandler(registered, ctx as unknown as JobContext, args, abort, release, this.log);
-    if (this.runningJobs.get(job.jobId) === delivery) this.runningJobs.delete(job.jobId);
-
-    let end: JobOutcome;
-    if (abort.aborted && abort.reason instanceof WorkerShutdown) {
-      this.outcomes.requeue(delivery, job.jobId, 'shutdown');
-      end = { status: 'requeued', reason: 'shutdown' };
-    } else if (abort.aborted && abort.reason instanceof JobAborted) {
-      end = await this.outcomes.aborted(delivery, job, abort.reason);
-    } else if (outcome.ok) {
-      end = await this.outcomes.complete(delivery, job, registered, outcome.value, Date.now() - startedAt);
-    } else {
-      end = await this.outcomes.fail(delivery, job, registered, outcome.error);
-    }
-    this.metrics.observeDuration(job.functionName, delivery.queue, end.status, Date.now() - startedAt);
-    if (onJobEnd) await this.runHook('onJobEnd', () => onJobEnd(ctx, end));
-  }
-
-  private async runHook(hook: 'onJobStart' | 'onJobEnd' | 'onShutdown', call: () => unknown): Promise<void> {
+  private async runHook(hook: 'onShutdown', call: () => unknown): Promise<void> {
     try {
       await call();
     } catch (err) {
@@ -387,8 +301,4 @@ export class Worker<State extends WorkerState = WorkerState> {
     this.signals.uninstall();
     await Promise.all([this.connection?.close(), this.recorder?.close(), this.health?.close()]);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
