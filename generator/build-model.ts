@@ -8,6 +8,7 @@ import type { Diagnostic, GenerateOptions, JobModel, LoadedSchema, SchemaModel, 
 import { packageInfo } from './package-info.js';
 import { displayPath, folderSpecifier, importSpecifier, relativePosix } from './project-paths.js';
 import { sha256, stableJson } from './stable-json.js';
+import { jobTimeoutSchema, maxRetriesSchema, queueNameProblems } from '../runtime/settings/job-rules.js';
 
 /** Default values of the `generate` flags; a flag left at its default is not repeated in messages. */
 export const defaultPaths = { schema: 'jobs.schema.ts', out: 'generated', handlers: 'handlers' } as const;
@@ -133,10 +134,10 @@ function jobModel(
   if (description !== undefined && typeof description !== 'string')
     fail(`description must be a string, but it is ${describe(description)}`);
   const queue = checkQueue(raw.queue, '`queue`', fail);
-  if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && (maxRetries as number) >= 0)) {
+  if (maxRetries !== undefined && !maxRetriesSchema.safeParse(maxRetries).success) {
     fail(`maxRetries must be a whole number, 0 or more (attempts after the first), but it is ${describe(maxRetries)}`);
   }
-  if (timeout !== undefined && !(Number.isInteger(timeout) && (timeout as number) > 0)) {
+  if (timeout !== undefined && !jobTimeoutSchema.safeParse(timeout).success) {
     fail(`timeout must be a whole number of milliseconds greater than 0, but it is ${describe(timeout)}`);
   }
 
@@ -245,18 +246,14 @@ function checkNameClashes(
   }
 }
 
-/** Checks a queue name the way the runtime does; returns it when valid. */
+/** Checks a queue name with the runtime's own rule; returns it when valid. */
 function checkQueue(value: unknown, what: string, fail: (message: string) => void): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') {
     fail(`${what} must be a string, but it is ${describe(value)}`);
     return undefined;
   }
-  const reasons: string[] = [];
-  if (value.length === 0) reasons.push('must not be empty');
-  if ([...value].length > 200) reasons.push('must be at most 200 characters');
-  if (/[*#\s]/u.test(value)) reasons.push('must not contain "*", "#" or whitespace');
-  if (value.startsWith('amq.')) reasons.push('must not start with "amq." (reserved by RabbitMQ)');
+  const reasons = queueNameProblems(value);
   if (reasons.length === 0) return value;
   fail(
     `invalid queue name ${JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value)} for ${what}: it ${reasons.join(', ')}`,

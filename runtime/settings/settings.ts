@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { InvalidSettings } from '../errors.js';
+import { jobTimeoutSchema, maxRetriesSchema, queueNameSchema } from './job-rules.js';
 import { isZodSchema } from '../zod-introspection.js';
 import type { Locale, LogLevel, Logger } from '../logger.js';
 import { createConsoleLogger, localeFromEnvironment } from '../logger.js';
@@ -48,13 +49,7 @@ export function defaultUrl(env: NodeJS.ProcessEnv = process.env): string {
   return env.AMQP_URL || defaults.url;
 }
 
-/** Queue names travel in topic routing keys and must not look like broker-reserved names. */
-export const queueNameSchema = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(200, 'must be at most 200 characters')
-  .refine((name) => !/[*#\s]/.test(name), 'must not contain "*", "#" or whitespace')
-  .refine((name) => !name.startsWith('amq.'), 'must not start with "amq." (reserved by RabbitMQ)');
+export { queueNameSchema } from './job-rules.js';
 
 const positiveMs = z.number().int('must be a whole number of milliseconds').positive('must be greater than 0');
 const nonNegativeMs = z.number().int('must be a whole number of milliseconds').nonnegative('must be 0 or more');
@@ -110,8 +105,8 @@ const handlerEntry = z.union([
     args: z.custom<z.ZodType>(isZodSchema, 'must be a Zod schema').optional(),
     result: z.custom<z.ZodType>(isZodSchema, 'must be a Zod schema').optional(),
     queue: queueNameSchema.optional(),
-    maxRetries: z.number().int().nonnegative('must be 0 or more').optional(),
-    timeout: positiveMs.optional(),
+    maxRetries: maxRetriesSchema.optional(),
+    timeout: jobTimeoutSchema.optional(),
   }),
 ]);
 
