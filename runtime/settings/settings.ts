@@ -90,7 +90,7 @@ const resultStoreShape = {
   jobResultTtl: positiveMs.optional(),
 };
 
-const clientSchema = z.strictObject({
+export const clientSettingsSchema = z.strictObject({
   ...connectionShape,
   ...resultStoreShape,
   defaultQueue: queueNameSchema.optional(),
@@ -110,7 +110,7 @@ const handlerEntry = z.union([
   }),
 ]);
 
-const workerSchema = z.strictObject({
+export const workerSettingsSchema = z.strictObject({
   ...connectionShape,
   ...resultStoreShape,
   handlers: z
@@ -162,7 +162,7 @@ function validate<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
 
 /** Every problem of worker settings, one line each (`path: what is wrong`); empty when they are valid. */
 export function workerSettingsProblems(input: unknown): string[] {
-  const result = workerSchema.safeParse(input ?? {});
+  const result = workerSettingsSchema.safeParse(input ?? {});
   return result.success ? [] : describeIssues(result.error.issues);
 }
 
@@ -226,7 +226,7 @@ export interface ResolvedClientSettings extends ResolvedConnectionSettings {
 }
 
 export function resolveClientSettings(input: ClientSettings = {}): ResolvedClientSettings {
-  const valid = validate(clientSchema, input, 'client') as ClientSettings;
+  const valid = validate(clientSettingsSchema, input, 'client') as ClientSettings;
   return {
     ...resolveConnection(valid),
     defaultQueue: valid.defaultQueue ?? defaults.queueName,
@@ -265,7 +265,7 @@ export interface ResolvedWorkerSettings<State extends WorkerState = WorkerState>
 export function resolveWorkerSettings<State extends WorkerState>(
   input: WorkerSettings<State>,
 ): ResolvedWorkerSettings<State> {
-  validate(workerSchema, input, 'worker');
+  validate(workerSettingsSchema, input, 'worker');
   const maxConcurrentJobs = input.maxConcurrentJobs ?? defaults.maxConcurrentJobs;
   const burst = input.burst === true ? {} : input.burst || undefined;
   return {
