@@ -42,13 +42,17 @@ async function announcedVersion(url: string): Promise<string | undefined> {
   }
 }
 
+/** The installed version of a dependency, found the way Node resolves it (the bench may run from a build folder). */
 function packageVersion(name: string): string {
-  try {
-    const text = readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8');
-    return (JSON.parse(text) as { version: string }).version;
-  } catch {
-    return 'unknown';
+  for (let dir = new URL('./', import.meta.url); dir.pathname !== '/'; dir = new URL('../', dir)) {
+    try {
+      const text = readFileSync(new URL(`node_modules/${name}/package.json`, dir), 'utf8');
+      return (JSON.parse(text) as { version: string }).version;
+    } catch {
+      // not in this folder's node_modules: look one level up
+    }
   }
+  return 'unknown';
 }
 
 export async function describeMachine(url: string): Promise<Machine> {
