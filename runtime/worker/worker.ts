@@ -21,7 +21,7 @@ import type { ResolvedWorkerSettings } from '../settings/settings.js';
 import type { WorkerSettings, WorkerState } from '../types.js';
 import { buildRegistry } from './job-registry.js';
 import type { JobRegistry } from './job-registry.js';
-import { deliveredJobId, nack, newDelivery } from './delivery.js';
+import { deliveredJobId, flushAcks, nack, newDelivery } from './delivery.js';
 import type { Delivery } from './delivery.js';
 import { Outcomes } from './outcomes.js';
 import { JobPipeline } from './job-pipeline.js';
@@ -297,6 +297,7 @@ export class Worker<State extends WorkerState = WorkerState> {
   }
 
   private async teardown(): Promise<void> {
+    flushAcks(); // acks settled in this turn of the event loop must reach the broker before the channels close
     for (const timer of this.timers) clearInterval(timer);
     this.signals.uninstall();
     await Promise.all([this.connection?.close(), this.recorder?.close(), this.health?.close()]);
