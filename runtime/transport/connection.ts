@@ -7,6 +7,8 @@
  * prefetch, consume). 403/406 are configuration errors: they fail the channel for good instead of
  * looping. The first connect is bounded by `connectionTimeout`, so a bad URL fails instead of hanging.
  */
+import type { Writable } from 'node:stream';
+import { coalesceWrites } from './coalesce-writes.js';
 import { EventEmitter } from 'node:events';
 import amqp from 'amqplib';
 import type { Channel, ConfirmChannel, RecoveringChannelModel } from 'amqplib';
@@ -73,7 +75,14 @@ export class BrokerConnection {
     const model = await amqp.connect(withHeartbeat(options.url, options.heartbeat), {
       timeout: options.connectionTimeout,
       clientProperties: { connection_name: options.connectionName },
-      recovery: { waitForConnect: false, initialDelay: 200, maxDelay: 5_000 },
+      recovery: {
+        waitForConnect: false,
+        initialDelay: 200,
+        maxDelay: 5_000,
+        // Every (re)connection's socket: one write per event-loop step (coalesce-writes.ts).
+        setup: async (connected: unknown) =>
+          coalesceWrites((connected as { connection: { stream: Writable } }).connection.stream),
+      },
     });
     let lastError: Error | undefined;
     let fatal: Error | undefined;
