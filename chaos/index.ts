@@ -1,0 +1,55 @@
+/**
+ * `npm run chaos`: the fault scenarios of docs/reliability.md, one after another, each printing one
+ * line with its figures; exits 1 if any misses its figure. `--only=<part of a name>` runs a subset.
+ * Broker faults run on a private RabbitMQ node the suite starts (once, when first needed) and always
+ * stops; the shared broker is never restarted, and only connections the suite opened are closed.
+ */
+import { PrivateBroker } from './private-broker.js';
+import type { Scenario } from './scenario.js';
+import { brokerRestarts, deferredAcrossRestart } from './scenarios/broker-restarts.js';
+import { connectionCuts } from './scenarios/connection-cuts.js';
+import { malformedFlood } from './scenarios/malformed.js';
+import { workerKills } from './scenarios/worker-kills.js';
+
+let privateBroker: Promise<PrivateBroker> | undefined;
+const broker = (): Promise<PrivateBroker> => (privateBroker ??= PrivateBroker.start());
+
+const scenarios: Scenario[] = [
+  workerKills,
+  brokerRestarts(broker),
+  deferredAcrossRestart(broker),
+  connectionCuts,
+  malformedFlood,
+];
+
+async function main(): Promise<number> {
+  const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
+  let failed = 0;
+  const started = Date.now();
+  for (const [index, scenario] of scenarios.entries()) {
+    if (only && !scenario.name.includes(only)) continue;
+    const began = Date.now();
+    try {
+      const { ok, line } = await scenario.run();
+      if (!ok) failed += 1;
+      console.log(
+        `${ok ? 'ok  ' : 'FAIL'} ${index + 1}. ${scenario.name}: ${line} [${((Date.now() - began) / 1000).toFixed(0)} s]`,
+      );
+    } catch (err) {
+      failed += 1;
+      console.log(`FAIL ${index + 1}. ${scenario.name}: ${err instanceof Error ? err.stack : String(err)}`);
+    }
+  }
+  console.log(
+    `chaos: ${failed === 0 ? 'all scenarios passed' : `${failed} failed`} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
+  return failed === 0 ? 0 : 1;
+}
+
+async function stopPrivateBroker(): Promise<void> {
+  if (privateBroker) await (await privateBroker.catch(() => undefined))?.stop();
+}
+
+process.once('SIGINT', () => void stopPrivateBroker().finally(() => process.exit(130)));
+const code = await main().finally(stopPrivateBroker);
+process.exit(code);

@@ -1,0 +1,52 @@
+/**
+ * The chaos suite's worker process, configured by environment: URL, QUEUE, QUEUE_TYPE, CONCURRENCY,
+ * MIN_MS/MAX_MS (handler time), LOG (append-only completions: `n time due`), NAME (its connection
+ * name). Prints `ready` once it consumes. Jobs: `work({ n, due? })`, `poison()` (kills its own
+ * process), `typed({ count })` (a schema that refuses everything else).
+ */
+import { appendFileSync } from 'node:fs';
+import { z } from 'zod';
+import { Worker } from '../runtime/index.js';
+import type { Logger } from '../runtime/index.js';
+
+const env = process.env;
+const min = Number(env.MIN_MS ?? 5);
+const max = Number(env.MAX_MS ?? 30);
+const log = env.LOG as string;
+const quiet: Logger = {
+  debug: () => undefined,
+  info: (_message, fields) => {
+    if (fields?.event === 'worker.started') process.stdout.write('ready\n');
+  },
+  warn: () => undefined,
+  error: (message) => process.stderr.write(`${message}\n`),
+};
+
+const worker = new Worker({
+  url: env.URL,
+  queueName: env.QUEUE as string,
+  queueType: env.QUEUE_TYPE === 'classic' ? 'classic' : 'quorum',
+  maxConcurrentJobs: Number(env.CONCURRENCY ?? 20),
+  connectionName: `${env.NAME ?? 'arq-chaos'} worker`,
+  connectionTimeout: 60_000,
+  statsInterval: 0,
+  logger: quiet,
+  handlers: {
+    work: async (_ctx, args: { n: number; due?: number }) => {
+      await new Promise((resolve) => setTimeout(resolve, min + Math.random() * (max - min)));
+      appendFileSync(log, `${args.n} ${Date.now()} ${args.due ?? 0}\n`);
+    },
+    poison: () => process.kill(process.pid, 'SIGKILL'),
+    typed: {
+      args: z.object({ count: z.number().int() }),
+      handler: (_ctx, args: { count: number }) => void appendFileSync(log, `${args.count} ${Date.now()} 0\n`),
+    },
+  },
+});
+worker.run().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`worker failed: ${String(err)}\n`);
+    process.exit(1);
+  },
+);
