@@ -9,6 +9,7 @@ import type { Scenario } from './scenario.js';
 import { brokerRestarts, deferredAcrossRestart } from './scenarios/broker-restarts.js';
 import { connectionCuts } from './scenarios/connection-cuts.js';
 import { malformedFlood } from './scenarios/malformed.js';
+import { passwords } from './scenarios/passwords.js';
 import { workerKills } from './scenarios/worker-kills.js';
 
 let privateBroker: Promise<PrivateBroker> | undefined;
@@ -20,6 +21,7 @@ const scenarios: Scenario[] = [
   deferredAcrossRestart(broker),
   connectionCuts,
   malformedFlood,
+  passwords(broker),
 ];
 
 async function main(): Promise<number> {
