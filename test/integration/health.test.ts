@@ -2,16 +2,13 @@
 // /readyz answer as an orchestrator needs (not ready while shutting down, live until the end), and
 // `arq-gen health` turns those answers into exit codes.
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
 import { RabbitMQClient } from '../../runtime/client/client.js';
 import { NonRetryable } from '../../runtime/errors.js';
 import { closeAdmin, deleteJobQueue, uniqueName, waitFor } from '../helpers/broker.js';
 import { startWorker } from '../helpers/worker-harness.js';
-
-const main = new URL('../../cli/main.ts', import.meta.url).pathname;
+import { runArqGen } from '../helpers/cli.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 after(async () => {
@@ -30,19 +27,7 @@ function sample(exposition: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-async function arqGenHealth(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', main, 'health', ...args],
-      { timeout: 60_000, env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: '', LC_MESSAGES: '' } },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const failed = err as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const arqGenHealth = (...args: string[]) => runArqGen(['health', ...args]);
 
 describe('health and metrics', () => {
   it('counts jobs on /metrics, answers /healthz and /readyz, and is not ready while it shuts down', async () => {

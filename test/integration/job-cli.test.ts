@@ -1,16 +1,13 @@
 // `arq-gen job status|result|abort` as an operator runs them: real processes reading the records a
 // real client and worker wrote to Redis.
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { RabbitMQClient } from '../../runtime/client/client.js';
 import { NonRetryable } from '../../runtime/errors.js';
 import { closeAdmin, deleteJobQueue, uniqueName } from '../helpers/broker.js';
 import { startWorker } from '../helpers/worker-harness.js';
 import { REDIS_URL, deleteKeys, uniquePrefix } from '../helpers/redis.js';
-
-const main = new URL('../../cli/main.ts', import.meta.url).pathname;
+import { runArqGen } from '../helpers/cli.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 after(async () => {
@@ -18,21 +15,8 @@ after(async () => {
   await closeAdmin();
 });
 
-async function arqGen(
-  env: NodeJS.ProcessEnv,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', main, ...args], {
-      timeout: 60_000,
-      env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: '', LC_MESSAGES: '', ARQ_RESULT_STORE: '', ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const failed = err as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+/** The store comes from each call's flags or env, never from the environment the tests run in. */
+const arqGen = (env: NodeJS.ProcessEnv, ...args: string[]) => runArqGen(args, { ARQ_RESULT_STORE: '', ...env });
 
 describe('arq-gen job', () => {
   it('shows status, prints results and failures with their exit codes, waits with --wait, and aborts a queued job', async () => {
