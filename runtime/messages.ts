@@ -45,6 +45,10 @@ const en = {
     `result store ${p.url} unavailable (${p.reason}); jobs keep running, their results are not recorded until it returns`,
   'results.recovered': (p) => `result store ${p.url} is back; results are recorded again`,
   'worker.health_listening': (p) => `health and metrics on http://${p.address} (/healthz, /readyz, /metrics)`,
+  'ladder.legacy_draining': (p) =>
+    `the ${p.version} delay ladder still holds ${p.waiting} jobs; they reach their queues through ${p.exchange} as they fall due`,
+  'ladder.legacy_bind_failed': (p) =>
+    `could not bind to the ${p.version} delay ladder (${p.reason}); jobs still waiting there will not arrive`,
 } satisfies Catalogue;
 
 export type MessageKey = keyof typeof en;
@@ -86,6 +90,9 @@ const zhCN: Record<MessageKey, (p: Params) => string> = {
   'results.unavailable': (p) => `结果存储 ${p.url} 不可用（${p.reason}）；任务照常运行，恢复之前不记录结果`,
   'results.recovered': (p) => `结果存储 ${p.url} 已恢复；重新记录结果`,
   'worker.health_listening': (p) => `健康检查与指标：http://${p.address}（/healthz、/readyz、/metrics）`,
+  'ladder.legacy_draining': (p) =>
+    `${p.version} 版延迟阶梯中还有 ${p.waiting} 个任务；到期后经 ${p.exchange} 送达各自的队列`,
+  'ladder.legacy_bind_failed': (p) => `无法绑定到 ${p.version} 版延迟阶梯（${p.reason}）；其中等待的任务将无法送达`,
 };
 
 export const catalogues: Record<Locale, Record<MessageKey, (p: Params) => string>> = { en, 'zh-CN': zhCN };

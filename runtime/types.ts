@@ -30,7 +30,7 @@ export interface RabbitMQSettings {
    */
   connectionName?: string;
   /**
-   * Prefix of the shared delay topology; names are `<prefix>.delay.v1.*`. Every client and worker
+   * Prefix of the shared delay topology; names are `<prefix>.delay.v2.*`. Every client and worker
    * of a vhost must use the same prefix.
    * @defaultValue `arq`
    */

@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import { RabbitMQClient } from '../../runtime/index.js';
+import { delayNames } from '../../runtime/topology/delay-topology.js';
 import type { PrivateBroker } from '../private-broker.js';
 import type { Scenario } from '../scenario.js';
 import {
@@ -109,7 +110,7 @@ export function deferredAcrossRestart(broker: () => Promise<PrivateBroker>): Sce
         const late = runs.map((run) => run.at - run.due).sort((a, b) => a - b);
         const p99 = late[Math.min(late.length - 1, Math.ceil(late.length * 0.99) - 1)] ?? NaN;
         // Where a message goes that the ladder could not deliver because its queue was not bound (yet).
-        const unroutable = await depth(node.url, 'arq.delay.v1.unroutable');
+        const unroutable = await depth(node.url, delayNames('arq').unroutable);
         return {
           ok: finished && early === 0,
           line: `500 jobs due in 2-8 s, node restarted at 1 s: ${countCompletions(log).distinct.size} ran, ${early} early, ${unroutable} in the ladder's unroutable queue, lateness p50 ${((late[Math.floor(late.length / 2)] ?? NaN) / 1000).toFixed(2)} s, p99 ${(p99 / 1000).toFixed(2)} s`,

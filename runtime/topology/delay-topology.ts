@@ -11,8 +11,10 @@
  * waits exactly `units × unit` ms plus the broker's hop latency, never less; the remainder under one
  * unit is waited out by the worker, so no job ever runs early.
  *
- * Level queues are classic and durable with persistent messages: they survive a broker restart
- * without loss (quorum level queues with at-most-once dead-lettering lose messages on restart).
+ * Level queues are quorum queues with at-least-once dead-lettering: the broker keeps an expired
+ * message until the next hop has confirmed it. The v1 ladder's classic level queues dead-lettered at
+ * most once and dropped messages that expired while the node stopped or started (chaos scenario 3);
+ * `drainLegacyLadder` keeps what v1 still holds flowing to its queues.
  */
 import type { Channel } from 'amqplib';
 
@@ -22,8 +24,13 @@ export const DELAY_UNIT_MS = 100;
 export const DELAY_LEVELS = 25;
 /** The longest delay the ladder holds; a longer one is refused at enqueue. */
 export const MAX_DELAY_MS = (2 ** DELAY_LEVELS - 1) * DELAY_UNIT_MS;
-/** Bump when units or levels change: queues with other TTLs cannot be redeclared in place. */
-const TOPOLOGY_VERSION = 'v1';
+/**
+ * Bump when units, levels or queue arguments change: a queue cannot be redeclared with other
+ * arguments, so a new layout gets new names. v1 had classic level queues.
+ */
+export const TOPOLOGY_VERSION = 'v2';
+/** Earlier layouts whose messages may still be waiting; see `drainLegacyLadder`. */
+export const LEGACY_TOPOLOGY_VERSIONS = ['v1'] as const;
 
 export interface DelayNames {
   levelExchange(level: number): string;
@@ -34,8 +41,8 @@ export interface DelayNames {
   unroutable: string;
 }
 
-export function delayNames(prefix: string): DelayNames {
-  const base = `${prefix}.delay.${TOPOLOGY_VERSION}`;
+export function delayNames(prefix: string, version: string = TOPOLOGY_VERSION): DelayNames {
+  const base = `${prefix}.delay.${version}`;
   const pad = (level: number): string => String(level).padStart(2, '0');
   return {
     levelExchange: (level) => `${base}.level${pad(level)}`,
@@ -89,7 +96,7 @@ export function deliveryPattern(queue: string): string {
 export async function declareDelayLadder(channel: Channel, prefix: string): Promise<void> {
   const names = delayNames(prefix);
   await channel.assertExchange(names.unroutable, 'fanout', { durable: true });
-  await channel.assertQueue(names.unroutable, { durable: true, arguments: { 'x-queue-type': 'classic' } });
+  await channel.assertQueue(names.unroutable, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
   await channel.bindQueue(names.unroutable, names.unroutable, '');
   await channel.assertExchange(names.deliver, 'topic', { durable: true, alternateExchange: names.unroutable });
   for (let level = 0; level < DELAY_LEVELS; level += 1) {
@@ -99,9 +106,12 @@ export async function declareDelayLadder(channel: Channel, prefix: string): Prom
     await channel.assertQueue(names.levelQueue(level), {
       durable: true,
       arguments: {
-        'x-queue-type': 'classic',
+        'x-queue-type': 'quorum',
         'x-message-ttl': 2 ** level * DELAY_UNIT_MS,
         'x-dead-letter-exchange': next,
+        // Keep an expired message until the next hop confirmed it (needs reject-publish; no length limit is set).
+        'x-dead-letter-strategy': 'at-least-once',
+        'x-overflow': 'reject-publish',
       },
     });
     await channel.bindQueue(names.levelQueue(level), exchange, levelPattern(level, '1'));

@@ -316,6 +316,12 @@ export class MemoryChannel extends EventEmitter {
     return { queue: name, messageCount: queue.ready.length, consumerCount: queue.consumers.length };
   }
 
+  async checkExchange(name: string): Promise<{ exchange: string }> {
+    this.check();
+    if (!this.broker.exchanges.has(name)) this.fail(404, `NOT_FOUND - no exchange '${name}' in vhost '/'`);
+    return { exchange: name };
+  }
+
   async bindQueue(queue: string, exchange: string, pattern: string): Promise<unknown> {
     return this.bind(queue, exchange, pattern, false);
   }

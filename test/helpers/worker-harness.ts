@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import type { Channel, GetMessage, Message, Options } from 'amqplib';
 import type { ManagedChannel } from '../../runtime/transport/connection.js';
-import { delayNames, deliveryPattern } from '../../runtime/topology/delay-topology.js';
+import { TOPOLOGY_VERSION, delayNames, deliveryPattern } from '../../runtime/topology/delay-topology.js';
 import { QueueTopology } from '../../runtime/topology/queue-topology.js';
 import type { QueueType, WorkerSettings } from '../../runtime/types.js';
 import { Worker } from '../../runtime/worker/worker.js';
@@ -151,7 +151,7 @@ export async function consumeAll(queue: string, idle = 300): Promise<Message[]> 
 /** Names of the queues that make up the shared ladder, as `rabbitmqctl` lists them. */
 export async function ladderQueues(prefix = 'arq'): Promise<string[]> {
   const { stdout } = await run('rabbitmqctl', ['-q', 'list_queues', 'name'], { maxBuffer: 16 * 1024 * 1024 });
-  const start = `${prefix}.delay.v1.`;
+  const start = `${prefix}.delay.${TOPOLOGY_VERSION}.`;
   return stdout
     .split('\n')
     .map((line) => line.trim())

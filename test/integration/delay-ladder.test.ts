@@ -1,6 +1,6 @@
 // The shared delay ladder on a real broker: many random delays are never early and only moderately late, distinct
 // delays add no queues, and a delay longer than the ladder is held in steps instead of failing. These tests use the
-// shared `arq.delay.v1.*` ladder and never delete it.
+// shared `arq.delay.v2.*` ladder and never delete it.
 import * as assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { z } from 'zod';

@@ -174,9 +174,9 @@ describe('routeDelay', () => {
   });
 
   it('uses the configured prefix and the topology version in every name', () => {
-    assert.equal(routeDelay('acme.jobs', 'q', 100).exchange, 'acme.jobs.delay.v1.level00');
-    assert.equal(routeDelay('acme.jobs', 'q', 0).exchange, 'acme.jobs.delay.v1.deliver');
-    assert.equal(delayNames('arq').unroutable, 'arq.delay.v1.unroutable');
+    assert.equal(routeDelay('acme.jobs', 'q', 100).exchange, 'acme.jobs.delay.v2.level00');
+    assert.equal(routeDelay('acme.jobs', 'q', 0).exchange, 'acme.jobs.delay.v2.deliver');
+    assert.equal(delayNames('arq').unroutable, 'arq.delay.v2.unroutable');
   });
 });
 
@@ -200,16 +200,18 @@ describe('deliveryPattern', () => {
 });
 
 describe('declareDelayLadder', () => {
-  it('declares classic, durable level queues whose TTLs double and dead-letter one level down', async () => {
+  it('declares quorum level queues whose TTLs double and that dead-letter one level down, at least once', async () => {
     const { channel, declared } = recordingChannel();
     await declareDelayLadder(channel, 'arq');
     for (let level = 0; level < DELAY_LEVELS; level += 1) {
       assert.deepEqual(declared.queues.get(names.levelQueue(level)), {
         durable: true,
         arguments: {
-          'x-queue-type': 'classic',
+          'x-queue-type': 'quorum',
           'x-message-ttl': 2 ** level * DELAY_UNIT_MS,
           'x-dead-letter-exchange': level === 0 ? names.deliver : names.levelExchange(level - 1),
+          'x-dead-letter-strategy': 'at-least-once',
+          'x-overflow': 'reject-publish',
         },
       });
       assert.deepEqual(declared.exchanges.get(names.levelExchange(level)), {
@@ -226,7 +228,7 @@ describe('declareDelayLadder', () => {
     assert.deepEqual(declared.exchanges.get(names.unroutable), { type: 'fanout', options: { durable: true } });
     assert.deepEqual(declared.queues.get(names.unroutable), {
       durable: true,
-      arguments: { 'x-queue-type': 'classic' },
+      arguments: { 'x-queue-type': 'quorum' },
     });
   });
 
@@ -236,7 +238,7 @@ describe('declareDelayLadder', () => {
     await bindToDelivery(channel, 'arq', 'one');
     await bindToDelivery(channel, 'arq', 'two');
     assert.equal(declared.queues.size, DELAY_LEVELS + 1);
-    assert.ok([...declared.queues.keys()].every((name) => name.startsWith('arq.delay.v1.')));
+    assert.ok([...declared.queues.keys()].every((name) => name.startsWith('arq.delay.v2.')));
   });
 
   it('holds every delay exactly units × unit, one hop per set bit, and delivers it to its queue only', async () => {

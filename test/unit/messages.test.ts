@@ -40,6 +40,9 @@ describe('message catalogue', () => {
       when: 'before it ran',
       address: '127.0.0.1:9464',
       aborted: 11,
+      version: 'v1',
+      waiting: 12,
+      exchange: 'x',
     };
     for (const key of en as Array<keyof typeof catalogues.en>) {
       const english = catalogues.en[key](params);

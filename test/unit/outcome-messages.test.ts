@@ -37,7 +37,7 @@ describe('outcome messages', () => {
     const retry = retryMessage(job, delivered, 1_000, 'arq', now);
     assert.equal(retry.jobTry, 3);
     assert.equal(retry.due, now + 1_000);
-    assert.equal(retry.message.exchange.startsWith('arq.delay.v1.'), true);
+    assert.equal(retry.message.exchange.startsWith('arq.delay.v2.'), true);
     const body = JSON.parse(retry.message.body.toString()) as Record<string, unknown>;
     assert.equal(body.job_try, 3);
     assert.equal(body.defer_until, new Date(now + 1_000).toISOString());
