@@ -36,6 +36,17 @@ export class NonRetryable extends ArqError {
   readonly code = 'NON_RETRYABLE';
 }
 
+/**
+ * Why a job on a classic queue was dead-lettered after its delivery was returned too often without
+ * an outcome (its worker died each time; docs/reliability.md). Quorum queues do this in the broker.
+ */
+export class DeliveryLimitExceeded extends ArqError {
+  readonly code = 'DELIVERY_LIMIT_EXCEEDED';
+  constructor(readonly returns: number) {
+    super(`delivery returned ${returns} times without an outcome (its worker died or lost its connection each time)`);
+  }
+}
+
 /** The reason of `ctx.signal` when an attempt runs past its timeout. */
 export class JobTimeout extends ArqError {
   readonly code = 'JOB_TIMEOUT';

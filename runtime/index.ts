@@ -9,6 +9,7 @@ export {
   BrokerConfigurationError,
   Closed,
   ConnectionUnavailable,
+  DeliveryLimitExceeded,
   EnqueueUnconfirmed,
   InvalidJobArgs,
   InvalidJobResult,

@@ -45,6 +45,9 @@ const en = {
     `result store ${p.url} unavailable (${p.reason}); jobs keep running, their results are not recorded until it returns`,
   'results.recovered': (p) => `result store ${p.url} is back; results are recorded again`,
   'worker.health_listening': (p) => `health and metrics on http://${p.address} (/healthz, /readyz, /metrics)`,
+  'job.isolated': (p) =>
+    `job ${p.jobId} ${p.functionName} came back ${p.returns} times without an outcome (did it kill its worker?); running it alone`,
+  'job.return_counted': (p) => `job ${p.jobId} came back without an outcome; return ${p.returns} counted`,
   'ladder.legacy_draining': (p) =>
     `the ${p.version} delay ladder still holds ${p.waiting} jobs; they reach their queues through ${p.exchange} as they fall due`,
   'ladder.legacy_bind_failed': (p) =>
@@ -90,6 +93,9 @@ const zhCN: Record<MessageKey, (p: Params) => string> = {
   'results.unavailable': (p) => `结果存储 ${p.url} 不可用（${p.reason}）；任务照常运行，恢复之前不记录结果`,
   'results.recovered': (p) => `结果存储 ${p.url} 已恢复；重新记录结果`,
   'worker.health_listening': (p) => `健康检查与指标：http://${p.address}（/healthz、/readyz、/metrics）`,
+  'job.isolated': (p) =>
+    `任务 ${p.jobId} ${p.functionName} 已 ${p.returns} 次未得出结果就被退回（是否导致 worker 崩溃？）；单独运行`,
+  'job.return_counted': (p) => `任务 ${p.jobId} 未得出结果就被退回；记为第 ${p.returns} 次退回`,
   'ladder.legacy_draining': (p) =>
     `${p.version} 版延迟阶梯中还有 ${p.waiting} 个任务；到期后经 ${p.exchange} 送达各自的队列`,
   'ladder.legacy_bind_failed': (p) => `无法绑定到 ${p.version} 版延迟阶梯（${p.reason}）；其中等待的任务将无法送达`,

@@ -11,6 +11,8 @@ import type { JobContext, JobOutcome, WorkerState } from '../types.js';
 import { decodeJobMessage } from '../wire-format.js';
 import type { JobEnvelope } from '../wire-format.js';
 import { admitDelivery } from './admission.js';
+import { ISOLATE_AFTER_RETURNS, mustCountReturn, returnsOf } from './crash-guard.js';
+import type { IsolationLane } from './crash-guard.js';
 import { AttemptAbort, AttemptContext } from './attempt-context.js';
 import type { Delivery } from './delivery.js';
 import type { AttemptFacts, JobRecorder } from './job-recorder.js';
@@ -21,11 +23,13 @@ import type { Semaphore } from './semaphore.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 export interface PipelineDeps<State extends WorkerState> {
-  settings: Pick<ResolvedWorkerSettings<State>, 'logger' | 'onJobStart' | 'onJobEnd'>;
+  settings: Pick<ResolvedWorkerSettings<State>, 'logger' | 'onJobStart' | 'onJobEnd' | 'queueType'>;
   state: State;
   log: RuntimeLog;
   registry: JobRegistry;
   semaphore: Semaphore;
+  /** Where deliveries returned again and again run alone (crash-guard.ts). */
+  lane: IsolationLane;
   metrics: WorkerMetrics;
   outcomes: Outcomes;
   recorder: () => JobRecorder | undefined;
@@ -48,6 +52,9 @@ export class JobPipeline<State extends WorkerState> {
     const job = decoded.job;
     if (decoded.assignedJobId) this.deps.log.warn('job.assigned_id', { queue, jobId: job.jobId });
     if (this.deps.pendingRetries.size > 0) this.deps.pendingRetries.delete(`${job.jobId}:${job.jobTry}`);
+    const { queueType } = this.deps.settings;
+    const returns = returnsOf(message, queueType);
+    if (mustCountReturn(message, queueType)) return this.deps.outcomes.countReturn(delivery, job, returns + 1);
 
     const registered = this.deps.registry.jobs.get(job.functionName);
     let admission = admitDelivery(job, registered, Date.now());
@@ -63,7 +70,11 @@ export class JobPipeline<State extends WorkerState> {
       return this.deps.outcomes.deadLetter(delivery, admission.error, admission.category, job);
     if (admission.kind === 'defer') return this.deps.outcomes.deferAgain(delivery, job, admission.remaining);
 
-    const release = this.deps.semaphore.tryAcquire() ?? (await this.deps.semaphore.acquire());
+    let release: () => void;
+    if (returns >= ISOLATE_AFTER_RETURNS) {
+      this.deps.log.warn('job.isolated', { jobId: job.jobId, functionName: job.functionName, returns });
+      release = await this.deps.lane.enter();
+    } else release = this.deps.semaphore.tryAcquire() ?? (await this.deps.semaphore.acquire());
     if (delivery.settled || this.deps.stopRequested()) {
       release();
       return this.deps.outcomes.requeue(delivery, job.jobId, 'shutdown');

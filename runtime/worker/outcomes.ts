@@ -4,7 +4,7 @@
  * requeued. The ack always follows the confirmed successor, so a crash in between duplicates a job
  * at worst and never loses one; a successor that cannot be published sends the delivery back.
  */
-import { InvalidJobResult, type JobAborted } from '../errors.js';
+import { DeliveryLimitExceeded, InvalidJobResult, type JobAborted } from '../errors.js';
 import type { RuntimeLog } from '../messages.js';
 import type { JobStatus } from '../results/job-record.js';
 import type { ResolvedWorkerSettings } from '../settings/settings.js';
@@ -12,6 +12,7 @@ import type { ConfirmPublisher, OutgoingMessage } from '../transport/confirm-pub
 import { oneLine } from '../transport/connection.js';
 import type { DeadLetterCategory, JobOutcome } from '../types.js';
 import type { JobEnvelope } from '../wire-format.js';
+import { CLASSIC_RETURN_LIMIT, countedReturnMessage } from './crash-guard.js';
 import { ack, nack } from './delivery.js';
 import type { Delivery } from './delivery.js';
 import type { JobRecorder } from './job-recorder.js';
@@ -132,6 +133,17 @@ export class Outcomes {
       category,
       error: oneLine(error),
     });
+  }
+
+  /**
+   * A classic-queue delivery that came back without an outcome: counted and sent to the end of its
+   * queue, or dead-lettered once it came back more often than the limit (crash-guard.ts).
+   */
+  async countReturn(delivery: Delivery, job: JobEnvelope, returns: number): Promise<void> {
+    if (returns > CLASSIC_RETURN_LIMIT)
+      return this.deadLetter(delivery, new DeliveryLimitExceeded(returns), 'non_retriable', job);
+    if (await this.publishSuccessor(delivery, job.jobId, countedReturnMessage(delivery, job.jobId, returns)))
+      this.deps.log.debug('job.return_counted', { jobId: job.jobId, returns });
   }
 
   /** Back to its queue untouched (shutdown, a bug): no attempt used. */

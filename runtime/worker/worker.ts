@@ -14,6 +14,7 @@ import { WorkerMetrics } from './worker-metrics.js';
 import type { WorkerStats } from './worker-metrics.js';
 import { HealthServer } from './health-server.js';
 import { RuntimeLog } from '../messages.js';
+import { IsolationLane } from './crash-guard.js';
 import { drainLegacyLadders } from '../topology/legacy-ladder.js';
 import { QueueTopology } from '../topology/queue-topology.js';
 import { Semaphore } from './semaphore.js';
@@ -85,6 +86,7 @@ export class Worker<State extends WorkerState = WorkerState> {
       log: this.log,
       registry: this.registry,
       semaphore: this.semaphore,
+      lane: new IsolationLane(this.semaphore, this.settings.maxConcurrentJobs),
       metrics: this.metrics,
       outcomes: this.outcomes,
       recorder: () => this.recorder,

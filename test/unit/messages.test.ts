@@ -43,6 +43,7 @@ describe('message catalogue', () => {
       version: 'v1',
       waiting: 12,
       exchange: 'x',
+      returns: 2,
     };
     for (const key of en as Array<keyof typeof catalogues.en>) {
       const english = catalogues.en[key](params);

@@ -1,0 +1,109 @@
+/**
+ * Jobs that kill their worker (docs/reliability.md, "A job that kills its worker"). A delivery that
+ * comes back without an outcome was held by a worker that died, lost its connection or shut down;
+ * if that keeps happening, the job is probably the cause. Two defences:
+ *
+ * - A bound. Quorum queues count returns in `x-delivery-count` and dead-letter at their delivery
+ *   limit. Classic queues count nothing, so the worker does: a redelivered message is published
+ *   again to the end of its queue with `x-arq-returns` one higher (confirmed, then the delivery is
+ *   acked), and dead-lettered with `DeliveryLimitExceeded` once that passes the same limit.
+ * - Isolation. Jobs held with a poison job die with it and are returned too, so their counts climb
+ *   alike. A delivery returned at least `ISOLATE_AFTER_RETURNS` times runs alone: one at a time,
+ *   chosen at random among those waiting, with every concurrency slot held and earlier acks sent
+ *   first. Each crash then takes only the job that ran, and the others get through in a few rounds.
+ */
+import type { ConsumeMessage } from 'amqplib';
+import type { OutgoingMessage } from '../transport/confirm-publisher.js';
+import { QUORUM_DELIVERY_LIMIT } from '../topology/queue-topology.js';
+import type { QueueType } from '../types.js';
+import { copiedPublishOptions } from '../wire-format.js';
+import { flushAcks } from './delivery.js';
+import type { Semaphore } from './semaphore.js';
+
+/** Returns counted by the worker on classic queues. */
+export const RETURNS_HEADER = 'x-arq-returns';
+/** Returns after which a delivery runs alone. */
+export const ISOLATE_AFTER_RETURNS = 2;
+/** Returns a classic-queue delivery may have before it is dead-lettered: the quorum queues' limit. */
+export const CLASSIC_RETURN_LIMIT = QUORUM_DELIVERY_LIMIT;
+
+type Returned = Pick<ConsumeMessage, 'fields' | 'properties'>;
+
+function countHeader(value: unknown): number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : 0;
+}
+
+/** How often this delivery was returned before: the broker's count on quorum, ours on classic. */
+export function returnsOf(message: Returned, queueType: QueueType): number {
+  const headers = message.properties.headers ?? {};
+  return countHeader(queueType === 'quorum' ? headers['x-delivery-count'] : headers[RETURNS_HEADER]);
+}
+
+/** Whether the worker must count this return itself: a classic-queue delivery the broker redelivered. */
+export function mustCountReturn(message: Returned, queueType: QueueType): boolean {
+  return queueType === 'classic' && message.fields.redelivered;
+}
+
+/** The delivery, unchanged but for one more counted return, to the end of its own queue. */
+export function countedReturnMessage(
+  delivered: { queue: string; message: Pick<ConsumeMessage, 'content' | 'properties'> },
+  jobId: string | undefined,
+  returns: number,
+): OutgoingMessage {
+  const properties = delivered.message.properties;
+  return {
+    exchange: '',
+    routingKey: delivered.queue,
+    body: delivered.message.content,
+    options: {
+      ...copiedPublishOptions(properties, jobId),
+      headers: { ...properties.headers, [RETURNS_HEADER]: returns },
+    },
+  };
+}
+
+/** Runs suspect deliveries one at a time, alone, in random order. */
+export class IsolationLane {
+  private readonly waiting: Array<() => void> = [];
+  private busy = false;
+  private picking = false;
+
+  constructor(
+    private readonly semaphore: Semaphore,
+    private readonly slots: number,
+  ) {}
+
+  /** Resolves once this delivery may run alone; the release frees the lane and every slot. */
+  async enter(): Promise<() => void> {
+    await new Promise<void>((resolve) => {
+      this.waiting.push(resolve);
+      this.schedulePick();
+    });
+    const releases: Array<() => void> = [];
+    for (let slot = 0; slot < this.slots; slot += 1) releases.push(await this.semaphore.acquire());
+    // Jobs that finished before it must be acked on the wire before it can kill the process.
+    flushAcks();
+    await new Promise((resolve) => setImmediate(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (const release of releases) release();
+      this.busy = false;
+      this.schedulePick();
+    };
+  }
+
+  private schedulePick(): void {
+    if (this.busy || this.picking || this.waiting.length === 0) return;
+    this.picking = true;
+    // A short pause lets the rest of a prefetch burst arrive, so the pick is among all of them.
+    setTimeout(() => {
+      this.picking = false;
+      if (this.busy || this.waiting.length === 0) return;
+      this.busy = true;
+      const [next] = this.waiting.splice(Math.floor(Math.random() * this.waiting.length), 1);
+      next?.();
+    }, 20);
+  }
+}

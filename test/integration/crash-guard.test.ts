@@ -1,0 +1,106 @@
+// Jobs that kill their worker (runtime/worker/crash-guard.ts): on a classic queue the worker counts returns itself and
+// dead-letters past the limit; on either type a delivery returned twice or more runs alone. A return is made the way a
+// dying worker makes it: a raw consumer takes the message and closes its channel without acking.
+import * as assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { z } from 'zod';
+import { CLASSIC_RETURN_LIMIT, RETURNS_HEADER } from '../../runtime/worker/crash-guard.js';
+import type { JobContext } from '../../runtime/types.js';
+import { encodeJobBody, jobPublishOptions, newJobId } from '../../runtime/wire-format.js';
+import { closeAdmin, deleteJobQueue, queueDepth, uniqueName, waitFor, withChannel } from '../helpers/broker.js';
+import { consumeAll, declareJobQueue, events, publishRaw, sleep, startWorker } from '../helpers/worker-harness.js';
+
+after(closeAdmin);
+
+const count = z.object({ n: z.number() });
+
+/** A job as our client publishes it, with extra headers. */
+async function publishJob(queue: string, functionName: string, n: number, headers: Record<string, unknown> = {}) {
+  const job = {
+    jobId: newJobId(),
+    functionName,
+    args: [],
+    kwargs: { n },
+    jobTry: 1,
+    enqueueTime: new Date(),
+    queueName: queue,
+    deferUntil: null,
+    expires: null,
+  };
+  const options = jobPublishOptions(job, headers);
+  await publishRaw('', queue, encodeJobBody(job), options);
+}
+
+describe('a job that comes back without an outcome', () => {
+  it('on a classic queue: counted, run once, and dead-lettered once it came back more than the limit', async () => {
+    const queue = uniqueName('crash-classic');
+    const ran: number[] = [];
+    await declareJobQueue(queue, 'classic');
+    try {
+      await publishJob(queue, 'count', 1);
+      await publishJob(queue, 'count', 2, { [RETURNS_HEADER]: CLASSIC_RETURN_LIMIT });
+      // Both die with "their worker" once more: the first is now returned once, the second one time too many.
+      await withChannel(async (channel) => {
+        for (let taken = 0; taken < 2;) if (await channel.get(queue, { noAck: false })) taken += 1;
+      });
+      const { worker, logger } = await startWorker({
+        queueName: queue,
+        queueType: 'classic',
+        handlers: { count: { args: count, handler: (_ctx: JobContext, args) => void ran.push(args.n) } },
+      });
+      try {
+        assert.ok(
+          await waitFor(() => ran.length === 1 && events(logger, 'job.dead_lettered').length === 1, 10_000),
+          `ran ${JSON.stringify(ran)}; ${logger.lines.map((line) => line.message).join(' | ')}`,
+        );
+        await sleep(300);
+        assert.deepEqual(ran, [1]);
+        const [dead] = await consumeAll(`${queue}_dlq`);
+        assert.equal(dead?.properties.headers?.['x-error-code'], 'DELIVERY_LIMIT_EXCEEDED');
+        assert.equal(dead?.properties.headers?.[RETURNS_HEADER], CLASSIC_RETURN_LIMIT);
+        assert.equal(await queueDepth(queue), 0);
+      } finally {
+        await worker.close();
+      }
+    } finally {
+      await deleteJobQueue(queue);
+    }
+  });
+
+  for (const queueType of ['quorum', 'classic'] as const) {
+    it(`on a ${queueType} queue: returned twice, it runs alone, one at a time`, async () => {
+      const queue = uniqueName(`crash-alone-${queueType}`);
+      await declareJobQueue(queue, queueType);
+      let running = 0;
+      let most = 0;
+      const ran: number[] = [];
+      const slow = async (_ctx: JobContext, args: { n: number }): Promise<void> => {
+        running += 1;
+        most = Math.max(most, running);
+        await sleep(150);
+        running -= 1;
+        ran.push(args.n);
+      };
+      try {
+        // Returned twice already; on quorum the broker's count is the header the consumer sees.
+        const header = queueType === 'quorum' ? 'x-delivery-count' : RETURNS_HEADER;
+        for (let n = 0; n < 4; n += 1) await publishJob(queue, 'slow', n, { [header]: 2 });
+        const { worker, logger } = await startWorker({
+          queueName: queue,
+          queueType,
+          maxConcurrentJobs: 10,
+          handlers: { slow: { args: count, handler: slow } },
+        });
+        try {
+          assert.ok(await waitFor(() => ran.length === 4, 15_000), `ran ${ran.length} of 4`);
+          assert.equal(most, 1, 'suspect jobs ran side by side');
+          assert.equal(events(logger, 'job.isolated').length, 4);
+        } finally {
+          await worker.close();
+        }
+      } finally {
+        await deleteJobQueue(queue);
+      }
+    });
+  }
+});
