@@ -11,6 +11,7 @@ import { connectionCuts } from './scenarios/connection-cuts.js';
 import { malformedFlood } from './scenarios/malformed.js';
 import { passwords } from './scenarios/passwords.js';
 import { poisonJob } from './scenarios/poison.js';
+import { tlsConnections } from './scenarios/tls.js';
 import { workerKills } from './scenarios/worker-kills.js';
 
 let privateBroker: Promise<PrivateBroker> | undefined;
@@ -26,6 +27,7 @@ const scenarios: Array<[string, Scenario]> = [
   ['5b', poisonJob('classic')],
   ['6', malformedFlood],
   ['7', passwords(broker)],
+  ['8', tlsConnections(broker)],
 ];
 
 async function main(): Promise<number> {

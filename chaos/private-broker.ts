@@ -7,23 +7,30 @@
  * rabbitmqctl, which needs nothing more than `-n <node>`.
  */
 import { execFile, spawn } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { makeCertificates } from './certificates.js';
+import type { Certificates } from './certificates.js';
 import { freePort } from './harness.js';
 
 const run = promisify(execFile);
 
 export class PrivateBroker {
   readonly url: string;
+  /** The TLS listener, at 127.0.0.1: its certificate names only `localhost`, so clients must set `servername`. */
+  readonly tlsUrl: string;
   private constructor(
     readonly node: string,
     private readonly dir: string,
     private readonly env: NodeJS.ProcessEnv,
     port: number,
+    tlsPort: number,
+    readonly certificates: Certificates,
   ) {
     this.url = `amqp://guest:guest@127.0.0.1:${port}`;
+    this.tlsUrl = `amqps://guest:guest@127.0.0.1:${tlsPort}`;
   }
 
   static async start(): Promise<PrivateBroker> {
@@ -33,6 +40,22 @@ export class PrivateBroker {
     chownSync(dir, uid, gid);
     chownSync(join(dir, 'enabled_plugins'), uid, gid);
     const port = await freePort();
+    const tlsPort = await freePort();
+    const certificates = await makeCertificates(dir);
+    // A TLS listener beside the plain one; peers must present a certificate our CA signed.
+    writeFileSync(
+      join(dir, 'rabbitmq.conf'),
+      [
+        `listeners.ssl.default = ${tlsPort}`,
+        `ssl_options.cacertfile = ${certificates.ca}`,
+        `ssl_options.certfile = ${certificates.serverCert}`,
+        `ssl_options.keyfile = ${certificates.serverKey}`,
+        'ssl_options.verify = verify_peer',
+        'ssl_options.fail_if_no_peer_cert = true',
+        '',
+      ].join('\n'),
+    );
+    for (const file of readdirSync(dir)) chownSync(join(dir, file), uid, gid);
     const node = `arqchaos${process.pid}@localhost`;
     const env = {
       ...process.env,
@@ -43,10 +66,10 @@ export class PrivateBroker {
       RABBITMQ_LOG_BASE: join(dir, 'log'),
       RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
       RABBITMQ_PID_FILE: join(dir, 'pid'),
-      RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq'),
+      RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq.conf'),
       RABBITMQ_ADVANCED_CONFIG_FILE: join(dir, 'advanced.config'),
     };
-    const broker = new PrivateBroker(node, dir, env, port);
+    const broker = new PrivateBroker(node, dir, env, port, tlsPort, certificates);
     await broker.boot();
     return broker;
   }

@@ -53,6 +53,7 @@ export type {
   QueueType,
   RabbitMQSettings,
   ResultStoreSettings,
+  TlsSettings,
   WorkerSettings,
   WorkerState,
 } from './types.js';

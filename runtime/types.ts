@@ -5,6 +5,29 @@ import type { Logger, LogLevel, Locale } from './logger.js';
 /** `quorum` (replicated, delivery limit, broker-side poison-message protection) or `classic` (what Python producers declare). */
 export type QueueType = 'quorum' | 'classic';
 
+/**
+ * TLS for an `amqps://` URL (docs/tls.md). PEM text or a file path for each; a file is read once, when
+ * the client or worker is constructed. `ARQ_TLS_CA_FILE`, `ARQ_TLS_CERT_FILE`, `ARQ_TLS_KEY_FILE` and
+ * `ARQ_TLS_SERVERNAME` fill in what is not set here.
+ */
+export interface TlsSettings {
+  /** CA certificate(s) that signed the broker's certificate, in place of Node's default CAs. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  caFile?: string;
+  /** Client certificate, for a broker with `ssl_options.verify = verify_peer`. */
+  cert?: string | Buffer;
+  certFile?: string;
+  /** The client certificate's private key. */
+  key?: string | Buffer;
+  keyFile?: string;
+  /** Passphrase of the key. */
+  passphrase?: string;
+  /** Name the broker's certificate must carry. @defaultValue the URL's host name (none for an IP address) */
+  servername?: string;
+  /** `false` accepts any certificate: for a test bench only, never in production. @defaultValue true */
+  rejectUnauthorized?: boolean;
+}
+
 /** Connection settings shared by clients and workers. */
 export interface RabbitMQSettings {
   /**
@@ -23,6 +46,8 @@ export interface RabbitMQSettings {
    * @defaultValue 60_000
    */
   heartbeat?: number;
+  /** TLS for an `amqps://` URL: CA, client certificate and key, server name (docs/tls.md). */
+  tls?: TlsSettings;
   /**
    * Name of the AMQP connection, as `rabbitmqctl list_connections client_properties` and the
    * management UI show it.

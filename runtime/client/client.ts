@@ -96,6 +96,7 @@ export class RabbitMQClient<S extends ClientSettings = ClientSettings> {
         url: this.settings.url,
         connectionTimeout: this.settings.connectionTimeout,
         heartbeat: this.settings.heartbeat,
+        tls: this.settings.tls,
         connectionName: this.settings.connectionName ?? `rabbitmq-arq client ${process.pid}`,
         log: this.log,
       });

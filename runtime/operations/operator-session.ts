@@ -3,6 +3,8 @@
  * connection, fresh channels for checks that may fail, and the same one-line connect errors as
  * clients and workers.
  */
+import { resolveTls } from '../transport/tls.js';
+import type { TlsSettings } from '../types.js';
 import type { Channel } from 'amqplib';
 import { createConsoleLogger, localeFromEnvironment } from '../logger.js';
 import type { Logger, LogLevel } from '../logger.js';
@@ -17,6 +19,8 @@ export interface OperatorSettings {
   connectionTimeout?: number;
   /** Prefix of the delay ladder. @defaultValue `arq` */
   delayPrefix?: string;
+  /** TLS for an `amqps://` URL; the `ARQ_TLS_*` variables fill in what is not set. */
+  tls?: TlsSettings;
   /** @defaultValue `warn` */
   logLevel?: LogLevel;
   logger?: Logger;
@@ -35,6 +39,7 @@ export class OperatorSession {
       url: settings.url ?? defaultUrl(),
       connectionTimeout,
       heartbeat: defaults.heartbeat,
+      tls: resolveTls(settings.tls),
       connectionName: `rabbitmq-arq operator ${process.pid}`,
       log: new RuntimeLog(
         settings.logger ?? createConsoleLogger({ level: logLevel }),

@@ -5,6 +5,8 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { InvalidSettings } from '../errors.js';
+import { resolveTls } from '../transport/tls.js';
+import type { TlsSocketOptions } from '../transport/tls.js';
 import { jobTimeoutSchema, maxRetriesSchema, queueNameSchema } from './job-rules.js';
 import { isZodSchema } from '../zod-introspection.js';
 import type { Locale, LogLevel, Logger } from '../logger.js';
@@ -55,6 +57,8 @@ const positiveMs = z.number().int('must be a whole number of milliseconds').posi
 const nonNegativeMs = z.number().int('must be a whole number of milliseconds').nonnegative('must be 0 or more');
 const fn = z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', 'must be a function');
 
+const pem = z.union([z.string().min(1, 'must not be empty'), z.instanceof(Buffer)]);
+
 const connectionShape = {
   url: z
     .string()
@@ -64,6 +68,19 @@ const connectionShape = {
   connectionTimeout: positiveMs.optional(),
   connectionName: z.string().min(1, 'must not be empty').optional(),
   heartbeat: nonNegativeMs.optional(),
+  tls: z
+    .strictObject({
+      ca: z.union([pem, z.array(pem)]).optional(),
+      caFile: z.string().min(1, 'must not be empty').optional(),
+      cert: pem.optional(),
+      certFile: z.string().min(1, 'must not be empty').optional(),
+      key: pem.optional(),
+      keyFile: z.string().min(1, 'must not be empty').optional(),
+      passphrase: z.string().optional(),
+      servername: z.string().min(1, 'must not be empty').optional(),
+      rejectUnauthorized: z.boolean().optional(),
+    })
+    .optional(),
   delayPrefix: z
     .string()
     .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated words of letters, digits, "-" and "_"')
@@ -182,6 +199,8 @@ export interface ResolvedConnectionSettings {
   connectionName: string | undefined;
   connectionTimeout: number;
   heartbeat: number;
+  /** Socket options for an `amqps://` URL, files already read. */
+  tls: TlsSocketOptions | undefined;
   delayPrefix: string;
   locale: Locale;
   logLevel: LogLevel;
@@ -195,6 +214,7 @@ function resolveConnection(input: RabbitMQSettings): ResolvedConnectionSettings 
     connectionName: input.connectionName,
     connectionTimeout: input.connectionTimeout ?? defaults.connectionTimeout,
     heartbeat: input.heartbeat ?? defaults.heartbeat,
+    tls: resolveTls(input.tls),
     delayPrefix: input.delayPrefix ?? defaults.delayPrefix,
     locale: input.locale ?? localeFromEnvironment(),
     logLevel,

@@ -16,6 +16,8 @@ import { BrokerConfigurationError, Closed, ConnectionUnavailable } from '../erro
 import { redactUrl } from '../logger.js';
 import type { RuntimeLog } from '../messages.js';
 import { MemoryModel, memoryBroker } from './memory-broker.js';
+import { isTlsVerificationError, tlsHint } from './tls.js';
+import type { TlsSocketOptions } from './tls.js';
 
 /** What to do when no broker answers: the two fixes a newcomer needs. */
 export const NO_BROKER_HINT = 'start RabbitMQ (rabbitmq-server -detached) or set AMQP_URL';
@@ -27,6 +29,8 @@ export interface ConnectionOptions {
   heartbeat: number;
   /** Shown by `rabbitmqctl list_connections client_properties`. */
   connectionName: string;
+  /** For `amqps://` (tls.ts). */
+  tls?: TlsSocketOptions | undefined;
   log: RuntimeLog;
 }
 
@@ -34,6 +38,7 @@ export interface ConnectionOptions {
 export function isConfigurationError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   if (code === 403 || code === 406 || code === 530) return true;
+  if (isTlsVerificationError(err)) return true;
   // The handshake's refusal has no code, only its text; digits alone could be part of a queue or host name.
   const message = err instanceof Error ? err.message : String(err);
   return /ACCESS[-_]REFUSED|PRECONDITION[-_]FAILED|NOT[-_]ALLOWED/.test(message);
@@ -73,6 +78,7 @@ export class BrokerConnection {
       return connection;
     }
     const model = await amqp.connect(withHeartbeat(options.url, options.heartbeat), {
+      ...options.tls,
       timeout: options.connectionTimeout,
       clientProperties: { connection_name: options.connectionName },
       recovery: {
@@ -103,7 +109,8 @@ export class BrokerConnection {
     } catch (err) {
       await model.close().catch(() => {});
       const reason = oneLine(err);
-      if (fatal) throw new BrokerConfigurationError(`cannot connect to ${displayUrl}: ${reason}`, { cause: err });
+      if (fatal)
+        throw new BrokerConfigurationError(`cannot connect to ${displayUrl}: ${reason}${tlsHint(err)}`, { cause: err });
       throw new ConnectionUnavailable(
         `cannot connect to ${displayUrl} within ${options.connectionTimeout} ms: ${reason}; ${NO_BROKER_HINT}`,
         { cause: err },

@@ -173,6 +173,7 @@ export class Worker<State extends WorkerState = WorkerState> {
       url: settings.url,
       connectionTimeout: settings.connectionTimeout,
       heartbeat: settings.heartbeat,
+      tls: settings.tls,
       connectionName: settings.connectionName ?? `rabbitmq-arq worker ${settings.workerName}`,
       log: this.log,
     });
