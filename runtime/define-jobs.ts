@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ScheduleSpec } from './schedules/schedule.js';
 
 /**
  * An ISO-8601 date-time with offset on the wire, a `Date` in TypeScript.
@@ -27,6 +28,8 @@ export interface JobDefinition<
   maxRetries?: number;
   /** Attempt timeout in ms; overrides the worker's `jobTimeout`. */
   timeout?: number;
+  /** Recurring ticks, each an ordinary job with these arguments (docs/scheduling.md). */
+  schedules?: ReadonlyArray<ScheduleSpec<z.input<Args>>>;
 }
 
 /** The whole of a `jobs.schema.ts`. */

@@ -48,6 +48,10 @@ const en = {
   'job.isolated': (p) =>
     `job ${p.jobId} ${p.functionName} came back ${p.returns} times without an outcome (did it kill its worker?); running it alone`,
   'job.return_counted': (p) => `job ${p.jobId} came back without an outcome; return ${p.returns} counted`,
+  'scheduler.leading': (p) => `this worker now fires the ${p.schedules} schedules of lease ${p.lease}`,
+  'scheduler.lease_lost': (p) => `lost the schedule lease ${p.lease}; another worker takes over`,
+  'scheduler.fired': (p) => `schedule tick ${p.tick} of ${p.functionName}: job ${p.jobId}`,
+  'scheduler.fire_failed': (p) => `schedule ticks of lease ${p.lease} were not confirmed (${p.error}); trying again`,
   'ladder.legacy_draining': (p) =>
     `the ${p.version} delay ladder still holds ${p.waiting} jobs; they reach their queues through ${p.exchange} as they fall due`,
   'ladder.legacy_bind_failed': (p) =>
@@ -96,6 +100,10 @@ const zhCN: Record<MessageKey, (p: Params) => string> = {
   'job.isolated': (p) =>
     `任务 ${p.jobId} ${p.functionName} 已 ${p.returns} 次未得出结果就被退回（是否导致 worker 崩溃？）；单独运行`,
   'job.return_counted': (p) => `任务 ${p.jobId} 未得出结果就被退回；记为第 ${p.returns} 次退回`,
+  'scheduler.leading': (p) => `本 worker 现在负责租约 ${p.lease} 的 ${p.schedules} 个定时任务`,
+  'scheduler.lease_lost': (p) => `失去定时任务租约 ${p.lease}；由其他 worker 接管`,
+  'scheduler.fired': (p) => `${p.functionName} 的定时触发 ${p.tick}：任务 ${p.jobId}`,
+  'scheduler.fire_failed': (p) => `租约 ${p.lease} 的定时触发未获确认（${p.error}）；将重试`,
   'ladder.legacy_draining': (p) =>
     `${p.version} 版延迟阶梯中还有 ${p.waiting} 个任务；到期后经 ${p.exchange} 送达各自的队列`,
   'ladder.legacy_bind_failed': (p) => `无法绑定到 ${p.version} 版延迟阶梯（${p.reason}）；其中等待的任务将无法送达`,

@@ -6,6 +6,7 @@
 import type { JobHandle, RabbitMQClient } from './client/client.js';
 import type { JobArgs, JobArgsInput, JobDefinition, JobResult, JobsDefinition } from './define-jobs.js';
 import { InvalidSettings } from './errors.js';
+import type { ScheduleSpec } from './schedules/schedule.js';
 import type { ClientSettings, EnqueueOptions, HandlerMap, JobHandler, WorkerState } from './types.js';
 
 type Jobs = Record<string, JobDefinition>;
@@ -63,6 +64,7 @@ export function registerJobs<J extends Jobs, State extends WorkerState = WorkerS
     if (queue !== undefined) registration.queue = queue;
     if (job.maxRetries !== undefined) registration.maxRetries = job.maxRetries;
     if (job.timeout !== undefined) registration.timeout = job.timeout;
+    if (job.schedules !== undefined) registration.schedules = job.schedules as readonly ScheduleSpec[];
     registrations[name] = registration;
   }
   if (missing.length > 0) throw new InvalidSettings(`no handler for job(s) ${missing.join(', ')}`);

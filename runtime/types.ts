@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { Logger, LogLevel, Locale } from './logger.js';
+import type { ScheduleSpec } from './schedules/schedule.js';
 
 /** `quorum` (replicated, delivery limit, broker-side poison-message protection) or `classic` (what Python producers declare). */
 export type QueueType = 'quorum' | 'classic';
@@ -139,6 +140,8 @@ export interface JobContext<State extends WorkerState = WorkerState> {
   readonly enqueueTime: Date;
   /** The broker delivered this message before (a worker died or shut down while holding it). */
   readonly redelivered: boolean;
+  /** The tick a schedule fired this job for (docs/scheduling.md); undefined for any other job. */
+  readonly tick: Date | undefined;
   /** Aborts on timeout (`JobTimeout`), abort (`JobAborted`) or shutdown (`WorkerShutdown`); see `signal.reason`. */
   readonly signal: AbortSignal;
   readonly logger: Logger;
@@ -164,6 +167,8 @@ export interface JobRegistration<Args = never, Result = unknown, State extends W
   maxRetries?: number;
   /** Attempt timeout in ms; overrides the worker's `jobTimeout`. */
   timeout?: number;
+  /** Recurring ticks of this job, fired once per tick across all workers (docs/scheduling.md). */
+  schedules?: readonly ScheduleSpec[];
 }
 
 /** Handlers of a worker, by job name (names match the wire's `function` verbatim). */

@@ -124,6 +124,7 @@ const handlerEntry = z.union([
     queue: queueNameSchema.optional(),
     maxRetries: maxRetriesSchema.optional(),
     timeout: jobTimeoutSchema.optional(),
+    schedules: z.array(z.unknown()).optional(),
   }),
 ]);
 

@@ -2,6 +2,7 @@
  * The per-attempt objects a handler sees. Built for every job, so both are lazy: the AbortController
  * and the job's logger exist only if the handler asks for `ctx.signal` or `ctx.logger`.
  */
+import { tickOfJobId } from '../schedules/schedule.js';
 import type { Logger, LogFields } from '../logger.js';
 import type { JobContext, WorkerState } from '../types.js';
 
@@ -44,6 +45,10 @@ export class AttemptContext<State extends WorkerState> implements JobContext<Sta
     private readonly abortState: AttemptAbort,
     private readonly workerLogger: Logger,
   ) {}
+
+  get tick(): Date | undefined {
+    return tickOfJobId(this.jobId);
+  }
 
   get signal(): AbortSignal {
     return this.abortState.signal;

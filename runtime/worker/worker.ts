@@ -14,6 +14,7 @@ import { WorkerMetrics } from './worker-metrics.js';
 import type { WorkerStats } from './worker-metrics.js';
 import { HealthServer } from './health-server.js';
 import { RuntimeLog } from '../messages.js';
+import { Scheduler } from '../schedules/scheduler.js';
 import { IsolationLane } from './crash-guard.js';
 import { drainLegacyLadders } from '../topology/legacy-ladder.js';
 import { QueueTopology } from '../topology/queue-topology.js';
@@ -53,6 +54,7 @@ export class Worker<State extends WorkerState = WorkerState> {
   private consuming = false;
   private connection: BrokerConnection | undefined;
   private publisher: ConfirmPublisher | undefined;
+  private scheduler: Scheduler | undefined;
   private running: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -199,6 +201,18 @@ export class Worker<State extends WorkerState = WorkerState> {
 
     await this.consumers.start(connection, this.registry.queues, deadline);
     this.consuming = true;
+    const schedules = [...this.registry.jobs.values()].flatMap((job) => job.schedules);
+    if (schedules.length > 0) {
+      this.scheduler = new Scheduler({
+        connection,
+        publisher: this.publisher as ConfirmPublisher,
+        schedules,
+        queueOf: (job) => this.registry.jobs.get(job)?.queue ?? settings.queueName,
+        delayPrefix: settings.delayPrefix,
+        log: this.log,
+      });
+      this.scheduler.start();
+    }
     if (settings.handleSignals) this.signals.install();
     if (settings.statsInterval > 0)
       this.timers.push(
@@ -263,7 +277,9 @@ export class Worker<State extends WorkerState = WorkerState> {
       // Startup finishes first (it checks stopRequested before consuming), so nothing starts after this.
       await this.starting?.catch(() => undefined);
       for (const timer of this.timers) clearInterval(timer);
-      // 1. Stop consuming; acks still need the channels, so they stay open.
+      // 1. Stop firing schedules (the lease passes to another worker) and stop consuming; acks still need the
+      // channels, so they stay open.
+      await this.scheduler?.stop();
       await this.consumers.cancel();
       // 2. Prefetched deliveries that never started go back at once, using no attempt.
       for (const delivery of this.deliveries)

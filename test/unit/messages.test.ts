@@ -44,6 +44,9 @@ describe('message catalogue', () => {
       waiting: 12,
       exchange: 'x',
       returns: 2,
+      lease: 'l',
+      schedules: 2,
+      tick: 't',
     };
     for (const key of en as Array<keyof typeof catalogues.en>) {
       const english = catalogues.en[key](params);
