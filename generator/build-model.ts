@@ -1,20 +1,31 @@
+import type { z } from 'zod';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { convertJsonSchema } from './convert-json-schema.js';
 import { locateJobs } from './locate-jobs.js';
 import type { FoundPosition } from './locate-jobs.js';
 import { SchemaError, compareStrings } from './model.js';
-import type { Diagnostic, GenerateOptions, JobModel, LoadedSchema, SchemaModel, SourceLocation } from './model.js';
+import type {
+  Diagnostic,
+  GenerateOptions,
+  JobModel,
+  LoadedSchema,
+  ScheduleModel,
+  SchemaModel,
+  SourceLocation,
+} from './model.js';
 import { packageInfo } from './package-info.js';
 import { displayPath, folderSpecifier, importSpecifier, relativePosix } from './project-paths.js';
 import { sha256, stableJson } from './stable-json.js';
+import { scheduleProblems } from '../runtime/schedules/schedule.js';
+import type { ScheduleSpec } from '../runtime/schedules/schedule.js';
 import { jobTimeoutSchema, maxRetriesSchema, queueNameProblems } from '../runtime/settings/job-rules.js';
 
 /** Default values of the `generate` flags; a flag left at its default is not repeated in messages. */
 export const defaultPaths = { schema: 'jobs.schema.ts', out: 'generated', handlers: 'handlers' } as const;
 
 const definitionKeys = new Set(['queue', 'jobs']);
-const jobKeys = new Set(['description', 'args', 'result', 'queue', 'maxRetries', 'timeout']);
+const jobKeys = new Set(['description', 'args', 'result', 'queue', 'maxRetries', 'timeout', 'schedules']);
 const identifier = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200C\u200D]*$/u;
 const windowsDeviceName = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
 
@@ -157,6 +168,27 @@ function jobModel(
     argsJsonSchema = converted.jsonSchema;
   }
 
+  const schedules: ScheduleModel[] = [];
+  if (raw.schedules !== undefined) {
+    if (!Array.isArray(raw.schedules))
+      fail(`schedules must be an array of { cron, tz?, args? }, but it is ${describe(raw.schedules)}`);
+    else
+      raw.schedules.forEach((spec: unknown, index: number) => {
+        const problems = scheduleProblems(spec, zodVersion(args) === 4 ? (args as z.ZodType) : undefined);
+        for (const problem of problems) fail(`schedules[${index}]: ${problem}`);
+        if (problems.length === 0) {
+          const { cron, tz, args: tickArgs, catchUp, name: scheduleName } = spec as ScheduleSpec;
+          schedules.push({
+            name: scheduleName ?? String(index),
+            cron,
+            tz: tz ?? 'UTC',
+            args: (tickArgs ?? {}) as Record<string, unknown>,
+            catchUp: catchUp ?? 'skip',
+          });
+        }
+      });
+  }
+
   let resultSchemaHash: string | undefined;
   let resultJsonSchema: Record<string, unknown> | undefined;
   if (result !== undefined) {
@@ -184,6 +216,7 @@ function jobModel(
     effectiveQueue: queue ?? defaultQueue,
     maxRetries: maxRetries as number | undefined,
     timeout: timeout as number | undefined,
+    schedules,
     hasResult: result !== undefined,
     argsSchemaHash,
     resultSchemaHash,

@@ -58,6 +58,15 @@ export interface LoadedSchema {
   localFiles: string[];
 }
 
+/** One schedule of a job, as declared, defaults filled in. */
+export interface ScheduleModel {
+  name: string;
+  cron: string;
+  tz: string;
+  args: Record<string, unknown>;
+  catchUp: 'skip' | 'latest';
+}
+
 /** One job as the generator sees it. Everything here is plain data, safe to render and compare. */
 export interface JobModel {
   /** Verbatim, as on the wire; a valid JavaScript identifier. */
@@ -71,6 +80,8 @@ export interface JobModel {
   effectiveQueue: string | undefined;
   maxRetries: number | undefined;
   timeout: number | undefined;
+  /** Its schedules, checked (cron, time zone, args against the schema). */
+  schedules: ScheduleModel[];
   hasResult: boolean;
   /** SHA-256 of the args' JSON Schema (draft-07, input side), with sorted keys. */
   argsSchemaHash: string;

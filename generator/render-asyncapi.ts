@@ -146,6 +146,15 @@ function operation(job: JobModel, channel: ChannelView, key: string): Record<str
       ms: job.timeout ?? defaults.jobTimeout,
       setBy: job.timeout === undefined ? `worker (jobTimeout, default ${defaults.jobTimeout} ms)` : 'job',
     },
+    ...(job.schedules.length > 0
+      ? {
+          'x-arq-schedules': job.schedules.map((schedule) => ({
+            ...schedule,
+            jobId: `cron:${job.name}:${schedule.name}:<tick ISO-8601>`,
+            note: 'Fired by the workers, once per tick (docs/scheduling.md); do not enqueue these ticks yourself.',
+          })),
+        }
+      : {}),
     'x-arq-dead-letter-queue': dlq,
     'x-arq-dead-letter': `Invalid messages (not JSON, unknown job, arguments that fail the schema, a newer wire version) go to ${dlq} at once with headers x-error-type, x-error-code, x-error-message and x-error-category (docs/wire-format.md); they are never retried.`,
   };

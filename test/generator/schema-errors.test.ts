@@ -220,6 +220,29 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'schedules with a bad cron, time zone or arguments',
+    files: {
+      'jobs.schema.ts': schemaFile(`{
+  jobs: {
+    nightly: {
+      args: z.object({ region: z.enum(['eu', 'us']) }),
+      schedules: [
+        { cron: '0 3 * * *', tz: 'Europe/Berlin', args: { region: 'eu' } },
+        { cron: '61 * * * *', args: { region: 'eu' } },
+        { cron: '0 3 * * *', tz: 'Europe/Atlantis', args: { region: 'us' } },
+        { cron: '0 3 * * *', args: { region: 'mars' } },
+      ],
+    },
+  },
+}`),
+    },
+    expect: [
+      /^jobs\.schema\.ts:\d+:\d+: job "nightly": schedules\[1\]: cron "61 \* \* \* \*" is not a valid expression/,
+      /job "nightly": schedules\[2\]: tz "Europe\/Atlantis" is not an IANA time zone/,
+      /job "nightly": schedules\[3\]: args fail the job's schema: region/,
+    ],
+  },
+  {
     name: 'a schema in a CommonJS package (no "type": "module")',
     files: {
       'package.json': '{ "name": "commonjs-app", "version": "1.0.0" }\n',
