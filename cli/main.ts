@@ -10,6 +10,7 @@ import { ValidateConfigCommand } from './validate-config-command.js';
 import { DlqListCommand, DlqPurgeCommand, DlqReplayCommand } from './dlq-commands.js';
 import { JobAbortCommand, JobResultCommand, JobStatusCommand } from './job-commands.js';
 import { HealthCommand } from './health-command.js';
+import { SchedulesListCommand } from './schedules-command.js';
 import { packageInfo } from '../generator/package-info.js';
 
 /** The `arq-gen` command line; each command is registered here, one line each. */
@@ -35,6 +36,7 @@ cli.register(JobStatusCommand);
 cli.register(JobResultCommand);
 cli.register(JobAbortCommand);
 cli.register(HealthCommand);
+cli.register(SchedulesListCommand);
 
 if (isEntryModule()) void cli.runExit(process.argv.slice(2));
 
