@@ -5,18 +5,17 @@
  *
  * - A bound. Quorum queues count returns in `x-delivery-count` and dead-letter at their delivery
  *   limit. Classic queues count nothing, so the worker does: a redelivered message is published
- *   again to the end of its queue with `x-arq-returns` one higher (confirmed, then the delivery is
- *   acked), and dead-lettered with `DeliveryLimitExceeded` once that passes the same limit.
+ *   again to the end of its queue with `x-arq-returns` one higher (outcome-messages.ts builds it;
+ *   confirmed, then the delivery is acked), and dead-lettered with `DeliveryLimitExceeded` once that
+ *   passes the same limit.
  * - Isolation. Jobs held with a poison job die with it and are returned too, so their counts climb
  *   alike. A delivery returned at least `ISOLATE_AFTER_RETURNS` times runs alone: one at a time,
  *   chosen at random among those waiting, with every concurrency slot held and earlier acks sent
  *   first. Each crash then takes only the job that ran, and the others get through in a few rounds.
  */
 import type { ConsumeMessage } from 'amqplib';
-import type { OutgoingMessage } from '../transport/confirm-publisher.js';
 import { QUORUM_DELIVERY_LIMIT } from '../topology/queue-topology.js';
 import type { QueueType } from '../types.js';
-import { copiedPublishOptions } from '../wire-format.js';
 import { flushAcks } from './delivery.js';
 import type { Semaphore } from './semaphore.js';
 
@@ -42,24 +41,6 @@ export function returnsOf(message: Returned, queueType: QueueType): number {
 /** Whether the worker must count this return itself: a classic-queue delivery the broker redelivered. */
 export function mustCountReturn(message: Returned, queueType: QueueType): boolean {
   return queueType === 'classic' && message.fields.redelivered;
-}
-
-/** The delivery, unchanged but for one more counted return, to the end of its own queue. */
-export function countedReturnMessage(
-  delivered: { queue: string; message: Pick<ConsumeMessage, 'content' | 'properties'> },
-  jobId: string | undefined,
-  returns: number,
-): OutgoingMessage {
-  const properties = delivered.message.properties;
-  return {
-    exchange: '',
-    routingKey: delivered.queue,
-    body: delivered.message.content,
-    options: {
-      ...copiedPublishOptions(properties, jobId),
-      headers: { ...properties.headers, [RETURNS_HEADER]: returns },
-    },
-  };
 }
 
 /** Runs suspect deliveries one at a time, alone, in random order. */

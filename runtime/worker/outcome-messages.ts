@@ -1,6 +1,6 @@
 /**
  * The messages that replace a delivery: its retry, its re-deferral through the delay ladder, its
- * dead letter. Pure builders over wire-format.ts, which owns every property and header.
+ * dead letter, its counted return. Pure builders over wire-format.ts, which owns every property and header.
  */
 import type { ConsumeMessage } from 'amqplib';
 import type { OutgoingMessage } from '../transport/confirm-publisher.js';
@@ -14,6 +14,7 @@ import {
   publishedHeaders,
 } from '../wire-format.js';
 import type { JobEnvelope } from '../wire-format.js';
+import { RETURNS_HEADER } from './crash-guard.js';
 import { deadLetterHeaders } from './dead-letter.js';
 import type { DeadLetterFacts } from './dead-letter.js';
 
@@ -79,6 +80,24 @@ export function deadLetterMessage(delivered: Delivered, facts: DeadLetterFacts):
     options: {
       ...copiedPublishOptions(properties, facts.jobId),
       headers: deadLetterHeaders(properties.headers, facts),
+    },
+  };
+}
+
+/** The delivery, unchanged but for one more counted return (crash-guard.ts), to the end of its own queue. */
+export function countedReturnMessage(
+  delivered: Delivered,
+  jobId: string | undefined,
+  returns: number,
+): OutgoingMessage {
+  const properties = delivered.message.properties;
+  return {
+    exchange: '',
+    routingKey: delivered.queue,
+    body: delivered.message.content,
+    options: {
+      ...copiedPublishOptions(properties, jobId),
+      headers: { ...properties.headers, [RETURNS_HEADER]: returns },
     },
   };
 }

@@ -12,12 +12,12 @@ import type { ConfirmPublisher, OutgoingMessage } from '../transport/confirm-pub
 import { oneLine } from '../transport/connection.js';
 import type { DeadLetterCategory, JobOutcome } from '../types.js';
 import type { JobEnvelope } from '../wire-format.js';
-import { CLASSIC_RETURN_LIMIT, countedReturnMessage } from './crash-guard.js';
+import { CLASSIC_RETURN_LIMIT } from './crash-guard.js';
 import { ack, nack } from './delivery.js';
 import type { Delivery } from './delivery.js';
 import type { JobRecorder } from './job-recorder.js';
 import type { RegisteredJob } from './job-registry.js';
-import { deadLetterMessage, redeferMessage, retryMessage } from './outcome-messages.js';
+import { countedReturnMessage, deadLetterMessage, redeferMessage, retryMessage } from './outcome-messages.js';
 import { decideFailure } from './retry-policy.js';
 import { checkResult } from './run-handler.js';
 import type { WorkerMetrics } from './worker-metrics.js';

@@ -10,6 +10,8 @@ import { TOPOLOGY_VERSION, delayNames, deliveryPattern } from '../../runtime/top
 import { QueueTopology } from '../../runtime/topology/queue-topology.js';
 import type { QueueType, WorkerSettings } from '../../runtime/types.js';
 import { Worker } from '../../runtime/worker/worker.js';
+import { newJobId } from '../../runtime/wire-format.js';
+import type { JobEnvelope } from '../../runtime/wire-format.js';
 import { openSockets, queueDepth, recordingLogger, run, uniqueName, waitFor, withChannel } from './broker.js';
 
 export type RecordingLogger = ReturnType<typeof recordingLogger>;
@@ -41,6 +43,26 @@ export function events(logger: RecordingLogger, event: string): RecordingLogger[
 
 export function hasEvent(logger: RecordingLogger, event: string): boolean {
   return events(logger, event).length > 0;
+}
+
+/** A first attempt of `functionName` with `kwargs`, as our client would encode it, for raw publishing. */
+export function firstAttempt(
+  queue: string,
+  functionName: string,
+  kwargs: Record<string, unknown>,
+  deferUntil: Date | null = null,
+): JobEnvelope {
+  return {
+    jobId: newJobId(),
+    functionName,
+    args: [],
+    kwargs,
+    jobTry: 1,
+    enqueueTime: new Date(),
+    queueName: queue,
+    deferUntil,
+    expires: null,
+  };
 }
 
 /** Publishes one message as it is; the broker handles it before it closes the channel. */

@@ -6,9 +6,17 @@ import { after, describe, it } from 'node:test';
 import { z } from 'zod';
 import { CLASSIC_RETURN_LIMIT, RETURNS_HEADER } from '../../runtime/worker/crash-guard.js';
 import type { JobContext } from '../../runtime/types.js';
-import { encodeJobBody, jobPublishOptions, newJobId } from '../../runtime/wire-format.js';
+import { encodeJobBody, jobPublishOptions } from '../../runtime/wire-format.js';
 import { closeAdmin, deleteJobQueue, queueDepth, uniqueName, waitFor, withChannel } from '../helpers/broker.js';
-import { consumeAll, declareJobQueue, events, publishRaw, sleep, startWorker } from '../helpers/worker-harness.js';
+import {
+  consumeAll,
+  declareJobQueue,
+  events,
+  firstAttempt,
+  publishRaw,
+  sleep,
+  startWorker,
+} from '../helpers/worker-harness.js';
 
 after(closeAdmin);
 
@@ -16,17 +24,7 @@ const count = z.object({ n: z.number() });
 
 /** A job as our client publishes it, with extra headers. */
 async function publishJob(queue: string, functionName: string, n: number, headers: Record<string, unknown> = {}) {
-  const job = {
-    jobId: newJobId(),
-    functionName,
-    args: [],
-    kwargs: { n },
-    jobTry: 1,
-    enqueueTime: new Date(),
-    queueName: queue,
-    deferUntil: null,
-    expires: null,
-  };
+  const job = firstAttempt(queue, functionName, { n });
   const options = jobPublishOptions(job, headers);
   await publishRaw('', queue, encodeJobBody(job), options);
 }

@@ -11,9 +11,9 @@ import {
   delayRoutingKey,
 } from '../../runtime/topology/delay-topology.js';
 import type { JobContext } from '../../runtime/types.js';
-import { encodeJobBody, jobPublishOptions, newJobId } from '../../runtime/wire-format.js';
+import { encodeJobBody, jobPublishOptions } from '../../runtime/wire-format.js';
 import { closeAdmin, deleteJobQueue, uniqueName, waitFor, withChannel } from '../helpers/broker.js';
-import { declareJobQueue, events, publishRaw, startWorker } from '../helpers/worker-harness.js';
+import { declareJobQueue, events, firstAttempt, publishRaw, startWorker } from '../helpers/worker-harness.js';
 
 after(closeAdmin);
 
@@ -57,17 +57,8 @@ describe('the v1 delay ladder after an upgrade', () => {
     await declareJobQueue(queue, 'quorum');
     try {
       const due = Date.now() + UNITS * DELAY_UNIT_MS;
-      const job = {
-        jobId: newJobId(),
-        functionName: 'count',
-        args: [],
-        kwargs: { n: 7 },
-        jobTry: 1,
-        enqueueTime: new Date(),
-        queueName: queue,
-        deferUntil: new Date(due),
-        expires: null,
-      };
+      const job = firstAttempt(queue, 'count', { n: 7 }, new Date(due));
+
       // What a v1 producer published for a 3.2 s delay: into level 5, keyed with the delay's bits and the queue.
       await publishRaw(
         delayNames(prefix, 'v1').levelExchange(LEVEL),
