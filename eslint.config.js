@@ -2,7 +2,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '.tmp/', 'test/generator/fixtures/**/out/', '**/*.d.ts'] },
+  {
+    ignores: [
+      '**/dist/',
+      'generator/templates/',
+      'node_modules/',
+      'coverage/',
+      '.tmp/',
+      'test/generator/fixtures/**/out/',
+      '**/*.d.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -46,6 +56,7 @@ function dependencyRules() {
       [{ group: buildTimeCode, message: 'generated/ may import only the runtime and the job schema.' }],
     ),
     // The generator reads the schema, never the user's handlers (they may not exist yet, and may not compile).
+    // It is its own package (arq-gen): it reaches the runtime through the installed rabbitmq-arq only.
     rule(
       ['generator/**/*.ts'],
       [
@@ -53,6 +64,22 @@ function dependencyRules() {
           group: ['**/handlers/**', '**/generated/**'],
           message: 'generator/ must not import handlers or generated code.',
         },
+        {
+          group: ['**/runtime/**', '**/cli/**'],
+          message:
+            "generator/ is the arq-gen package: import the runtime as 'rabbitmq-arq' or 'rabbitmq-arq/internal'.",
+        },
+      ],
+    ),
+    // The operator CLI ships in the runtime package, which must not carry the generator's build tools.
+    rule(
+      ['cli/**/*.ts'],
+      [
+        {
+          group: ['**/generator/**', '**/templates/**'],
+          message: 'cli/ ships in rabbitmq-arq: it must not import the generator.',
+        },
+        { group: ['ts-morph', 'handlebars'], message: 'cli/ ships in rabbitmq-arq: it must stay free of build tools.' },
       ],
     ),
   ];

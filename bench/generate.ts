@@ -48,7 +48,7 @@ async function measure(label: string, schema: string): Promise<void> {
     let start = performance.now();
     execFileSync(
       process.execPath,
-      ['--import', 'tsx', 'cli/main.ts', 'generate', '--schema', schema, '--out', out, '--handlers', handlers],
+      ['--import', 'tsx', 'generator/main.ts', 'generate', '--schema', schema, '--out', out, '--handlers', handlers],
       {
         cwd: root,
         stdio: 'ignore',

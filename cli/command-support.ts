@@ -1,5 +1,5 @@
 /**
- * What every `arq-gen` command shares: the connection flags, and one way to end. A failure is one
+ * What every `rabbitmq-arq` command shares: the connection flags, and one way to end. A failure is one
  * line on stderr saying what is wrong (passwords hidden, stack only at `--log-level debug`) and
  * exit code 1.
  */
@@ -46,7 +46,7 @@ export abstract class BrokerCommand extends Command {
   protected abstract run(): Promise<number>;
 }
 
-/** One line: `arq-gen <command>: <message>`, every URL in it without its password. */
+/** One line: `rabbitmq-arq <command>: <message>`, every URL in it without its password. */
 export function reportFailure(
   stderr: NodeJS.WritableStream,
   binary: string,

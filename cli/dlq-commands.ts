@@ -6,7 +6,7 @@ import { BrokerCommand } from './command-support.js';
 import { confirm } from './queue-commands.js';
 import { say } from './cli-messages.js';
 
-/** `arq-gen dlq list -q <queue>`: what failed, why, and after how many tries. */
+/** `rabbitmq-arq dlq list -q <queue>`: what failed, why, and after how many tries. */
 export class DlqListCommand extends BrokerCommand {
   static override paths = [['dlq', 'list']];
 
@@ -50,7 +50,7 @@ export class DlqListCommand extends BrokerCommand {
   }
 }
 
-/** `arq-gen dlq replay -q <queue> --all`: puts dead jobs back with a fresh attempt count. */
+/** `rabbitmq-arq dlq replay -q <queue> --all`: puts dead jobs back with a fresh attempt count. */
 export class DlqReplayCommand extends BrokerCommand {
   static override paths = [['dlq', 'replay']];
 
@@ -100,7 +100,7 @@ export class DlqReplayCommand extends BrokerCommand {
   }
 }
 
-/** `arq-gen dlq purge -q <queue> --yes`: deletes every dead letter of a queue. */
+/** `rabbitmq-arq dlq purge -q <queue> --yes`: deletes every dead letter of a queue. */
 export class DlqPurgeCommand extends BrokerCommand {
   static override paths = [['dlq', 'purge']];
 

@@ -5,7 +5,7 @@ import { parseDuration } from '../runtime/settings/parse-text.js';
 import { BrokerCommand } from './command-support.js';
 import { loadExport } from './load-module.js';
 
-/** `arq-gen enqueue <job> --args '<json>'`: publishes one job (validated when a schema is given) and prints its id. */
+/** `rabbitmq-arq enqueue <job> --args '<json>'`: publishes one job (validated when a schema is given) and prints its id. */
 export class EnqueueCommand extends BrokerCommand {
   static override paths = [['enqueue']];
 

@@ -1,5 +1,5 @@
 /**
- * `arq-gen health`: asks a worker's health listener whether it is live (or, with --ready, ready) and
+ * `rabbitmq-arq health`: asks a worker's health listener whether it is live (or, with --ready, ready) and
  * exits 0 or 1, for probes that run a command (Docker HEALTHCHECK, a Kubernetes exec probe).
  */
 import { Command, Option } from 'clipanion';

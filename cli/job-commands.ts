@@ -1,5 +1,5 @@
 /**
- * `arq-gen job status|result|abort <id>`: what an operator asks of one job, read straight from the
+ * `rabbitmq-arq job status|result|abort <id>`: what an operator asks of one job, read straight from the
  * result store (Redis), with no broker connection. The store comes from `--result-store` or
  * `ARQ_RESULT_STORE`, the key prefix from `--key-prefix` or `ARQ_RESULT_KEY_PREFIX`.
  */
@@ -78,7 +78,7 @@ function describeError(record: JobRecord): string {
   return `${error.type}${error.code ? ` (${error.code})` : ''}: ${error.message}`;
 }
 
-/** `arq-gen job status <id>`: where the job stands, and what is known of its attempts. */
+/** `rabbitmq-arq job status <id>`: where the job stands, and what is known of its attempts. */
 export class JobStatusCommand extends JobCommand {
   static override paths = [['job', 'status']];
 
@@ -102,7 +102,7 @@ export class JobStatusCommand extends JobCommand {
   }
 }
 
-/** `arq-gen job result <id> [--wait 30s]`: the result as JSON, or the failure, waiting if asked. */
+/** `rabbitmq-arq job result <id> [--wait 30s]`: the result as JSON, or the failure, waiting if asked. */
 export class JobResultCommand extends JobCommand {
   static override paths = [['job', 'result']];
 
@@ -140,7 +140,7 @@ export class JobResultCommand extends JobCommand {
   }
 }
 
-/** `arq-gen job abort <id>`: stops a job that has not run, or asks the worker running it to stop. */
+/** `rabbitmq-arq job abort <id>`: stops a job that has not run, or asks the worker running it to stop. */
 export class JobAbortCommand extends JobCommand {
   static override paths = [['job', 'abort']];
 

@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
+import type * as TsxApi from 'tsx/esm/api';
+import { ArqError } from '../runtime/errors.js';
 
 /** `./workers.ts:workerSettings` → file and export name (default export when no name is given). */
 export function parseModuleSpec(spec: string): { file: string; exportName: string } {
@@ -19,8 +20,9 @@ export async function loadExport(spec: string, cwd: string, what: string): Promi
   if (!existsSync(path)) throw new Error(`${what} not found: ${path} (give -m path/to/module.ts:exportName)`);
   let module: Record<string, unknown>;
   try {
-    module = (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
+    module = await importModule(path);
   } catch (err) {
+    if (err instanceof TypeScriptLoaderMissing) throw err;
     throw new Error(`${what} ${file} failed to load: ${err instanceof Error ? err.message : String(err)}`, {
       cause: err,
     });
@@ -34,4 +36,30 @@ export async function loadExport(spec: string, cwd: string, what: string): Promi
     );
   }
   return { value, where: `${file}:${exportName}` };
+}
+
+/** A `.ts` module was given but tsx, the optional peer dependency that loads TypeScript, is not installed. */
+export class TypeScriptLoaderMissing extends ArqError {
+  readonly code = 'TYPESCRIPT_LOADER_MISSING';
+}
+
+const typeScriptFile = /\.[cm]?tsx?$/;
+
+/**
+ * Imports a module: JavaScript with Node's own loader, TypeScript through tsx. tsx is loaded only
+ * here, so a worker started on built JavaScript never pays for esbuild.
+ */
+async function importModule(path: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(path).href;
+  if (!typeScriptFile.test(path)) return (await import(url)) as Record<string, unknown>;
+  let tsx: typeof TsxApi;
+  try {
+    tsx = await import('tsx/esm/api');
+  } catch (err) {
+    throw new TypeScriptLoaderMissing(
+      `${path} is TypeScript: install tsx to load it without a build step (npm install tsx), or give the built .js module`,
+      { cause: err },
+    );
+  }
+  return (await tsx.tsImport(url, import.meta.url)) as Record<string, unknown>;
 }

@@ -4,7 +4,7 @@ import { inspectQueue, purgeQueue } from '../runtime/index.js';
 import { BrokerCommand } from './command-support.js';
 import { say } from './cli-messages.js';
 
-/** `arq-gen queue-info -q <queue>`: depth, consumers, dead letters, delayed messages. */
+/** `rabbitmq-arq queue-info -q <queue>`: depth, consumers, dead letters, delayed messages. */
 export class QueueInfoCommand extends BrokerCommand {
   static override paths = [['queue-info']];
 
@@ -51,7 +51,7 @@ export class QueueInfoCommand extends BrokerCommand {
   }
 }
 
-/** `arq-gen purge-queue -q <queue> --yes`: removes every ready job of a queue. */
+/** `rabbitmq-arq purge-queue -q <queue> --yes`: removes every ready job of a queue. */
 export class PurgeQueueCommand extends BrokerCommand {
   static override paths = [['purge-queue']];
 

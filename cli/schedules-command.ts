@@ -1,5 +1,5 @@
 /**
- * `arq-gen schedules list -m path:export`: the schedules a worker module declares, each with its
+ * `rabbitmq-arq schedules list -m path:export`: the schedules a worker module declares, each with its
  * next tick and its previous one; with a result store, also how that previous tick's job ended.
  */
 import { Command, Option } from 'clipanion';
@@ -29,7 +29,7 @@ export class SchedulesListCommand extends Command {
   static override usage = Command.Usage({
     description: 'List the schedules of a worker module, with their next and last ticks',
     details: `
-      Reads the module as \`arq-gen worker -m\` does. With --result-store (or ARQ_RESULT_STORE) it also
+      Reads the module as \`rabbitmq-arq worker -m\` does. With --result-store (or ARQ_RESULT_STORE) it also
       shows the status of each schedule's previous tick (docs/scheduling.md).
     `,
     examples: [['The schedules of the generated worker', '$0 schedules list -m ./worker.ts:workerSettings']],

@@ -6,7 +6,7 @@ import { BrokerCommand } from './command-support.js';
 import { loadWorkerSettings } from './worker-module.js';
 import { say } from './cli-messages.js';
 
-/** `arq-gen validate-config -m ./worker.ts:workerSettings`: settings and broker checked before a deploy. */
+/** `rabbitmq-arq validate-config -m ./worker.ts:workerSettings`: settings and broker checked before a deploy. */
 export class ValidateConfigCommand extends BrokerCommand {
   static override paths = [['validate-config']];
 

@@ -10,7 +10,7 @@ import {
 import { reportFailure } from './command-support.js';
 import { loadWorkerSettings } from './worker-module.js';
 
-/** `arq-gen worker -m ./worker.ts:workerSettings`: runs a worker until SIGTERM/SIGINT (or, with --burst, until drained). */
+/** `rabbitmq-arq worker -m ./worker.ts:workerSettings`: runs a worker until SIGTERM/SIGINT (or, with --burst, until drained). */
 export class WorkerCommand extends Command {
   static override paths = [['worker']];
 

@@ -1,5 +1,5 @@
 /**
- * What `arq-gen worker -m path:export` runs: loads the module (TypeScript without a build step) and
+ * What `rabbitmq-arq worker -m path:export` runs: loads the module (TypeScript without a build step) and
  * takes the named export: worker settings (as the generated `workerSettings(...)` returns them), or a
  * bare array of named functions as Python modules export. Anything else fails at once, naming what
  * the module does export.

@@ -7,7 +7,7 @@
  *   curl -X DELETE localhost:3000/jobs/<id>               # abort it
  *
  * RabbitMQ at AMQP_URL, Redis at REDIS_URL (defaults: localhost). A worker runs in this process so
- * the example is self-contained; in production it is its own deployment (`arq-gen worker`) with the
+ * the example is self-contained; in production it is its own deployment (`rabbitmq-arq worker`) with the
  * same `resultStore`. PORT picks the port (0: any free one; the address is printed).
  */
 import Fastify from 'fastify';

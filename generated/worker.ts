@@ -29,7 +29,7 @@ export interface Handlers<State extends WorkerState = WorkerState> {
 
 /**
  * Worker settings for the jobs of jobs.schema.ts: each handler registered with its job's schemas and
- * per-job options, read from the schema at run time. Export them for `arq-gen worker -m
+ * per-job options, read from the schema at run time. Export them for `rabbitmq-arq worker -m
  * ./worker.ts:workerSettings`, or pass them to `new Worker(...)`.
  */
 export function workerSettings<State extends WorkerState = WorkerState>(

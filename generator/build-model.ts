@@ -17,9 +17,8 @@ import type {
 import { packageInfo } from './package-info.js';
 import { displayPath, folderSpecifier, importSpecifier, relativePosix } from './project-paths.js';
 import { sha256, stableJson } from './stable-json.js';
-import { scheduleProblems } from '../runtime/schedules/schedule.js';
-import type { ScheduleSpec } from '../runtime/schedules/schedule.js';
-import { jobTimeoutSchema, maxRetriesSchema, queueNameProblems } from '../runtime/settings/job-rules.js';
+import { jobTimeoutSchema, maxRetriesSchema, queueNameProblems, scheduleProblems } from 'rabbitmq-arq/internal';
+import type { ScheduleSpec } from 'rabbitmq-arq/internal';
 
 /** Default values of the `generate` flags; a flag left at its default is not repeated in messages. */
 export const defaultPaths = { schema: 'jobs.schema.ts', out: 'generated', handlers: 'handlers' } as const;

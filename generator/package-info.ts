@@ -1,33 +1,22 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { findPackageManifest } from 'rabbitmq-arq/internal';
 
-interface PackageInfo {
-  /** Folder holding rabbitmq-arq's package.json (and `templates/`). */
+interface GeneratorPackage {
+  /** Folder holding the generator's package.json. */
   root: string;
   version: string;
+  /** Folder of the Handlebars templates: inside the package when installed, the repository's `templates/` in a checkout. */
+  templates: string;
 }
 
-let cached: PackageInfo | undefined;
+let cached: GeneratorPackage | undefined;
 
-/**
- * Finds rabbitmq-arq's own package folder by walking up from this module. The walk (rather than a
- * fixed `..`) makes the same code work from `generator/` in the repo and `dist/generator/` when installed.
- */
-export function packageInfo(): PackageInfo {
+/** The `arq-gen` package this module belongs to, found by walking up from it. */
+export function packageInfo(): GeneratorPackage {
   if (cached) return cached;
-  let folder = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(folder, 'package.json');
-    if (existsSync(candidate)) {
-      const json = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: unknown; version?: unknown };
-      if (json.name === 'rabbitmq-arq' && typeof json.version === 'string') {
-        cached = { root: folder, version: json.version };
-        return cached;
-      }
-    }
-    const parent = dirname(folder);
-    if (parent === folder) throw new Error('cannot find the package.json of rabbitmq-arq above ' + import.meta.url);
-    folder = parent;
-  }
+  const { root, version } = findPackageManifest('arq-gen', import.meta.url);
+  const packed = join(root, 'templates');
+  cached = { root, version, templates: existsSync(packed) ? packed : join(root, '..', 'templates') };
+  return cached;
 }

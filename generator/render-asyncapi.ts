@@ -6,10 +6,16 @@
  * bodies the worker dead-letters. Retry, delay, dead-letter and queue-type facts that AsyncAPI has
  * no field for are `x-arq-*` extensions. Pure: data in, file contents out.
  */
-import { delayNames, DELAY_UNIT_MS, MAX_DELAY_MS } from '../runtime/topology/delay-topology.js';
-import { deadLetterQueueName, deadLetterQueueOptions, mainQueueOptions } from '../runtime/topology/queue-topology.js';
-import { defaults } from '../runtime/settings/settings.js';
-import { WIRE_VERSION } from '../runtime/wire-format.js';
+import {
+  DELAY_UNIT_MS,
+  MAX_DELAY_MS,
+  WIRE_VERSION,
+  deadLetterQueueName,
+  deadLetterQueueOptions,
+  defaults,
+  delayNames,
+  mainQueueOptions,
+} from 'rabbitmq-arq/internal';
 import { compareStrings } from './model.js';
 import type { JobModel, SchemaModel } from './model.js';
 import { doNotEdit, jobEnvelopeSchema, jsonFile } from './render-json-schemas.js';

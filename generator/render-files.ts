@@ -128,7 +128,7 @@ function docLines(job: JobModel): string[] {
 function render(file: string, view: View | (View & JobView)): string {
   let template = templateCache.get(file);
   if (!template) {
-    const source = readFileSync(join(packageInfo().root, 'templates', `${file}.hbs`), 'utf8');
+    const source = readFileSync(join(packageInfo().templates, `${file}.hbs`), 'utf8');
     // strict: a name missing from the view-model is a generator bug and must fail loudly.
     template = Handlebars.create().compile<View>(source, { noEscape: true, strict: true });
     templateCache.set(file, template);

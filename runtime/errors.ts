@@ -220,3 +220,8 @@ export function errorCode(err: unknown): string | undefined {
   if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
   return undefined;
 }
+
+/** A package's own package.json was not found above its modules: the installation is broken. */
+export class PackageManifestMissing extends ArqError {
+  readonly code = 'PACKAGE_MANIFEST_MISSING';
+}

@@ -39,7 +39,7 @@ def load_schemas(folder):
         schema = json.loads(path.read_text(encoding="utf-8"))
         store[schema["$id"]] = schema
     if "envelope.json" not in store:
-        sys.exit(f"no envelope.json in {folder}: run `npx tsx cli/main.ts generate` first")
+        sys.exit(f"no envelope.json in {folder}: run `npm run generate` first")
     return store
 
 

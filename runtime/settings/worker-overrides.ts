@@ -1,6 +1,6 @@
 /**
  * The worker settings an operator may set from outside the code: one table gives each its flag, its
- * environment variable and how its text is parsed, so `arq-gen worker`, the environment and the docs
+ * environment variable and how its text is parsed, so `rabbitmq-arq worker`, the environment and the docs
  * cannot drift apart. Layers apply as flag > environment > module > default.
  */
 import { InvalidSettings } from '../errors.js';
@@ -37,7 +37,7 @@ interface OverrideSource {
   kind: Kind;
 }
 
-/** Every overridable setting, its `arq-gen worker` flag and its environment variable. */
+/** Every overridable setting, its `rabbitmq-arq worker` flag and its environment variable. */
 export const workerOverrideSources: readonly OverrideSource[] = [
   { key: 'url', flag: '--rabbitmq-url', variable: 'AMQP_URL', kind: 'text' },
   { key: 'queueName', flag: '--queue', variable: 'ARQ_QUEUE', kind: 'text' },

@@ -3,7 +3,15 @@
  * object (and its periodic log line) and, when exported, the Prometheus metrics of `/metrics`.
  * Prometheus children are cached per job and queue, so a job costs a map lookup and an add.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** prom-client, loaded on first use: a worker that serves no metrics (and every producer) never loads it. */
+const loadPromClient = (): typeof PromClient => createRequire(import.meta.url)('prom-client') as typeof PromClient;
+
+/** Content type of the Prometheus text exposition format (what prom-client's registries answer). */
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** Counts since the worker started; `ongoing` is the number of handlers running now. */
 export interface WorkerStats {
@@ -64,7 +72,7 @@ export class WorkerMetrics {
     registry: Registry | undefined,
     private readonly ongoing: () => number,
   ) {
-    if (exported) this.prometheus = createMetrics(registry ?? new Registry(), ongoing);
+    if (exported) this.prometheus = createMetrics(registry ?? new (loadPromClient().Registry)(), ongoing);
   }
 
   get registry(): Registry | undefined {
@@ -92,12 +100,14 @@ export class WorkerMetrics {
 
   /** The `/metrics` body: Prometheus text exposition of the registry. */
   async exposition(): Promise<{ contentType: string; body: string }> {
-    const registry = this.prometheus?.registry ?? new Registry();
+    const registry = this.prometheus?.registry;
+    if (registry === undefined) return { contentType: PROMETHEUS_TEXT, body: '' };
     return { contentType: registry.contentType, body: await registry.metrics() };
   }
 }
 
 function createMetrics(registry: Registry, ongoing: () => number): PrometheusMetrics {
+  const { Counter, Gauge, Histogram } = loadPromClient();
   const labelNames = ['job', 'queue'] as const;
   const counters = Object.fromEntries(
     (Object.keys(METRIC_NAMES) as CountedOutcome[]).map((outcome) => [

@@ -11,6 +11,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { runGenerate } from '../../generator/generate.js';
+import { typeScriptBlocks } from '../helpers/markdown.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const scratchRoot = join(root, '.tmp', `doc-snippets-${process.pid}`);
@@ -21,34 +22,6 @@ const markdownFiles = [
 ].filter((file) => file.endsWith('.md'));
 
 after(() => rmSync(scratchRoot, { recursive: true, force: true }));
-
-interface Snippet {
-  line: number;
-  path: string | undefined;
-  code: string;
-}
-
-/** The ```ts blocks of a Markdown text that are not marked partial. */
-export function typeScriptBlocks(markdown: string): Snippet[] {
-  const lines = markdown.split('\n');
-  const blocks: Snippet[] = [];
-  for (let i = 0; i < lines.length; i += 1) {
-    if (!/^```(ts|typescript)\s*$/.test(lines[i]!)) continue;
-    const partial =
-      /<!--\s*snippet:\s*partial\s*-->/.test(lines[i - 1] ?? '') ||
-      /<!--\s*snippet:\s*partial\s*-->/.test(lines[i - 2] ?? '');
-    const start = i + 1;
-    let end = start;
-    while (end < lines.length && !/^```\s*$/.test(lines[end]!)) end += 1;
-    if (!partial) {
-      const code = lines.slice(start, end).join('\n') + '\n';
-      const path = /^\/\/ ([\w./-]+\.ts)\s*$/.exec(lines[start] ?? '')?.[1];
-      blocks.push({ line: start, path, code });
-    }
-    i = end;
-  }
-  return blocks;
-}
 
 function tsc(project: string): { status: number | null; output: string } {
   const result = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', project], {

@@ -1,34 +1,18 @@
 // The `arq-gen generate` command as a user runs it: flags, exit codes, stdout and stderr.
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { promisify } from 'node:util';
+import { runArqGen } from '../helpers/cli.js';
 import { repoRoot } from './fixtures.js';
 import { createScratch, schemaFile } from './scratch.js';
 import type { Scratch } from './scratch.js';
 
-const execFileAsync = promisify(execFile);
 const scratches: Scratch[] = [];
 after(() => scratches.forEach((scratch) => scratch.remove()));
 
-/** Runs `arq-gen <args>` from the repo root, like `npx tsx cli/main.ts`. */
-async function arqGen(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await execFileAsync(
-      process.execPath,
-      ['--import', 'tsx', join(repoRoot, 'cli/main.ts'), ...args],
-      {
-        cwd: repoRoot,
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const failure = err as { code: number; stdout: string; stderr: string };
-    return { code: failure.code, stdout: failure.stdout, stderr: failure.stderr };
-  }
-}
+/** Runs `arq-gen <args>` from the repo root, like `npm run arq-gen -- <args>`. */
+const arqGen = (args: string[]) => runArqGen(args, {}, repoRoot);
 
 function project(files: Record<string, string>): { scratch: Scratch; flags: string[] } {
   const scratch = createScratch(files);
@@ -117,7 +101,7 @@ describe('arq-gen generate', { concurrency: true }, () => {
   });
 
   it('does not run when imported', async () => {
-    const module = await import('../../cli/main.js');
+    const module = await import('../../generator/main.js');
     assert.equal(module.cli.binaryName, 'arq-gen');
   });
 });

@@ -76,7 +76,7 @@ describe('delivery limit', () => {
       await waitForDepth(`${queue}_dlq`, 1);
       assert.equal(await queueDepth(queue), 0);
 
-      // What an operator sees of it (`arq-gen dlq list`): the broker's reason, read from x-death.
+      // What an operator sees of it (`rabbitmq-arq dlq list`): the broker's reason, read from x-death.
       const [listed] = await listDeadLetters(queue, { logLevel: 'silent' });
       assert.equal(listed?.jobId, job.jobId);
       assert.equal(listed?.brokerReason, 'delivery_limit');

@@ -1,6 +1,6 @@
 // The worker's health listener on a real broker: /metrics counts what the worker did, /healthz and
 // /readyz answer as an orchestrator needs (not ready while shutting down, live until the end), and
-// `arq-gen health` turns those answers into exit codes.
+// `rabbitmq-arq health` turns those answers into exit codes.
 import * as assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
@@ -8,7 +8,7 @@ import { RabbitMQClient } from '../../runtime/client/client.js';
 import { NonRetryable } from '../../runtime/errors.js';
 import { closeAdmin, deleteJobQueue, uniqueName, waitFor } from '../helpers/broker.js';
 import { startWorker } from '../helpers/worker-harness.js';
-import { runArqGen } from '../helpers/cli.js';
+import { runRabbitmqArq } from '../helpers/cli.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 after(async () => {
@@ -27,7 +27,7 @@ function sample(exposition: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-const arqGenHealth = (...args: string[]) => runArqGen(['health', ...args]);
+const arqGenHealth = (...args: string[]) => runRabbitmqArq(['health', ...args]);
 
 describe('health and metrics', () => {
   it('counts jobs on /metrics, answers /healthz and /readyz, and is not ready while it shuts down', async () => {

@@ -1,4 +1,4 @@
-// `arq-gen job status|result|abort` as an operator runs them: real processes reading the records a
+// `rabbitmq-arq job status|result|abort` as an operator runs them: real processes reading the records a
 // real client and worker wrote to Redis.
 import * as assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -7,7 +7,7 @@ import { NonRetryable } from '../../runtime/errors.js';
 import { closeAdmin, deleteJobQueue, uniqueName } from '../helpers/broker.js';
 import { startWorker } from '../helpers/worker-harness.js';
 import { REDIS_URL, deleteKeys, uniquePrefix } from '../helpers/redis.js';
-import { runArqGen } from '../helpers/cli.js';
+import { runRabbitmqArq } from '../helpers/cli.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 after(async () => {
@@ -16,9 +16,9 @@ after(async () => {
 });
 
 /** The store comes from each call's flags or env, never from the environment the tests run in. */
-const arqGen = (env: NodeJS.ProcessEnv, ...args: string[]) => runArqGen(args, { ARQ_RESULT_STORE: '', ...env });
+const arqGen = (env: NodeJS.ProcessEnv, ...args: string[]) => runRabbitmqArq(args, { ARQ_RESULT_STORE: '', ...env });
 
-describe('arq-gen job', () => {
+describe('rabbitmq-arq job', () => {
   it('shows status, prints results and failures with their exit codes, waits with --wait, and aborts a queued job', async () => {
     const queue = uniqueName('job-cli');
     const prefix = uniquePrefix('job-cli');
@@ -99,6 +99,6 @@ describe('arq-gen job', () => {
     assert.match(missing.stderr, /no job no-such-job in the result store/);
     const noStore = await arqGen({}, 'job', 'status', done.jobId);
     assert.equal(noStore.code, 1);
-    assert.match(noStore.stderr, /^arq-gen job status: no result store: give --result-store/);
+    assert.match(noStore.stderr, /^rabbitmq-arq job status: no result store: give --result-store/);
   });
 });

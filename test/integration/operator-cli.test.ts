@@ -52,12 +52,12 @@ after(closeAdmin);
 
 const validArgs = JSON.stringify({ dataId: 1, action: 'process', payload: 'x' });
 
-describe('arq-gen enqueue', () => {
+describe('rabbitmq-arq enqueue', () => {
   it('validates against the schema, prints the job id, and publishes nothing when the args are invalid', async () => {
     const queue = queueFor('cli-enqueue');
     const invalid = await arqGen('enqueue', 'processData', '--args', '{"dataId":"one"}', '-m', schema, '-q', queue);
     assert.equal(invalid.code, 1);
-    assert.match(invalid.stderr, /^arq-gen enqueue: invalid arguments for job "processData": dataId: /);
+    assert.match(invalid.stderr, /^rabbitmq-arq enqueue: invalid arguments for job "processData": dataId: /);
     assert.equal(await queueDepth(queue), undefined, 'an invalid call declared or published something');
 
     const unknown = await arqGen('enqueue', 'noSuchJob', '--args', '{}', '-m', schema, '-q', queue);
@@ -98,7 +98,7 @@ describe('arq-gen enqueue', () => {
   });
 });
 
-describe('arq-gen queue-info and purge-queue', () => {
+describe('rabbitmq-arq queue-info and purge-queue', () => {
   it('reports depth and dead letters, refuses to purge without --yes off a terminal, and purges with it', async () => {
     const queue = queueFor('cli-purge');
     const client = new RabbitMQClient({ defaultQueue: queue, logger: recordingLogger() });
@@ -135,7 +135,7 @@ describe('arq-gen queue-info and purge-queue', () => {
     assert.ok(Date.now() - started < 20_000, 'the CLI waits 5 s by default, not 30');
     assert.match(
       dead.stderr,
-      /^arq-gen queue-info: cannot connect to amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1 within 5000 ms/,
+      /^rabbitmq-arq queue-info: cannot connect to amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1 within 5000 ms/,
     );
     assert.match(dead.stderr, /rabbitmq-server -detached/);
     assert.equal(dead.stderr.trim().split('\n').length, 1);
@@ -143,7 +143,7 @@ describe('arq-gen queue-info and purge-queue', () => {
   });
 });
 
-describe('arq-gen dlq', () => {
+describe('rabbitmq-arq dlq', () => {
   it('lists dead jobs with their reasons, replays 1,000 of them with a fresh attempt count exactly once, and purges', async () => {
     const queue = queueFor('cli-dlq');
     const total = 1_000;
@@ -258,7 +258,7 @@ describe('arq-gen dlq', () => {
   });
 });
 
-describe('arq-gen validate-config', () => {
+describe('rabbitmq-arq validate-config', () => {
   const module = `${new URL('./fixtures/cli-worker-module.ts', import.meta.url).pathname}:workerSettings`;
 
   it('passes a good configuration, and reports every settings problem at once', async () => {

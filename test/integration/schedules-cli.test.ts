@@ -1,15 +1,15 @@
-// `arq-gen schedules list`: every schedule of a worker module with its next and previous tick.
+// `rabbitmq-arq schedules list`: every schedule of a worker module with its next and previous tick.
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runArqGen } from '../helpers/cli.js';
+import { runRabbitmqArq } from '../helpers/cli.js';
 import { REDIS_URL } from '../helpers/redis.js';
 
 const module = `${new URL('./fixtures/schedules-module.ts', import.meta.url).pathname}:workerSettings`;
 
-describe('arq-gen schedules list', () => {
+describe('rabbitmq-arq schedules list', () => {
   it('lists each schedule with its next and previous tick, and the tick status with a result store', async () => {
     const before = Date.now();
-    const { code, stdout, stderr } = await runArqGen([
+    const { code, stdout, stderr } = await runRabbitmqArq([
       'schedules',
       'list',
       '-m',
@@ -39,13 +39,13 @@ describe('arq-gen schedules list', () => {
   });
 
   it('prints a table without --json, and fails with one line on a module without that export', async () => {
-    const table = await runArqGen(['schedules', 'list', '-m', module]);
+    const table = await runRabbitmqArq(['schedules', 'list', '-m', module]);
     assert.equal(table.code, 0, table.stderr);
     assert.match(
       table.stdout,
       /^job +schedule +cron +tz +next +last tick\nreport +nightly +30 2 \* \* \* +Europe\/Berlin /,
     );
-    const missing = await runArqGen(['schedules', 'list', '-m', `${module}Nope`]);
+    const missing = await runRabbitmqArq(['schedules', 'list', '-m', `${module}Nope`]);
     assert.equal(missing.code, 1);
     assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
   });

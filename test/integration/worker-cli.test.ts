@@ -1,4 +1,4 @@
-/** `arq-gen worker` as a user runs it: a TypeScript module, flags, burst mode, signals. */
+/** `rabbitmq-arq worker` as a user runs it: a TypeScript module, flags, burst mode, signals. */
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, afterEach, describe, it } from 'node:test';
@@ -44,7 +44,7 @@ afterEach(async () => {
 });
 after(closeAdmin);
 
-describe('arq-gen worker', () => {
+describe('rabbitmq-arq worker', () => {
   it('runs a bare list of functions with --burst and exits 0 once the queue is drained', async () => {
     const queue = uniqueName('cli-burst');
     queues.push(queue);
@@ -105,7 +105,7 @@ describe('arq-gen worker', () => {
   it('fails at once with one line for a wrong path, a missing export, a bad variable or a dead broker', async () => {
     const wrongPath = runCli(['-m', './no/such/worker.ts:settings']);
     assert.equal(await wrongPath.exited, 1);
-    assert.match(wrongPath.stderr.join(''), /^arq-gen worker: worker module not found: \/.*no\/such\/worker\.ts/);
+    assert.match(wrongPath.stderr.join(''), /^rabbitmq-arq worker: worker module not found: \/.*no\/such\/worker\.ts/);
 
     const badVariable = runCli(['-m', `${fixture}:workerSettings`], { ARQ_JOB_TIMEOUT: '5x' });
     assert.equal(await badVariable.exited, 1);

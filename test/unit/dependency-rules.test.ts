@@ -14,6 +14,13 @@ const probes: { rule: string; filePath: string; source: string }[] = [
   { rule: 'generated ↛ cli', filePath: 'generated/probe.ts', source: "import '../cli/main.js';\n" },
   { rule: 'generator ↛ handlers', filePath: 'generator/probe.ts', source: "import '../handlers/process-data.js';\n" },
   { rule: 'generator ↛ generated', filePath: 'generator/probe.ts', source: "import '../generated/client.js';\n" },
+  {
+    rule: 'generator ↛ runtime sources',
+    filePath: 'generator/probe.ts',
+    source: "import '../runtime/wire-format.js';\n",
+  },
+  { rule: 'cli ↛ generator', filePath: 'cli/probe.ts', source: "import '../generator/generate.js';\n" },
+  { rule: 'cli ↛ ts-morph', filePath: 'cli/probe.ts', source: "import 'ts-morph';\n" },
 ];
 
 describe('dependency rules (eslint.config.js)', () => {
@@ -30,7 +37,8 @@ describe('dependency rules (eslint.config.js)', () => {
   it('allows the imports the architecture wants', async () => {
     const allowed = [
       { filePath: 'generated/probe.ts', source: "import '../runtime/index.js';\nimport '../jobs.schema.js';\n" },
-      { filePath: 'cli/probe.ts', source: "import '../generator/generate.js';\nimport '../runtime/index.js';\n" },
+      { filePath: 'cli/probe.ts', source: "import '../runtime/index.js';\n" },
+      { filePath: 'generator/probe.ts', source: "import 'rabbitmq-arq/internal';\nimport 'rabbitmq-arq';\n" },
       { filePath: 'handlers/probe.ts', source: "import '../generated/client.js';\n" },
     ];
     for (const { filePath, source } of allowed) {

@@ -68,7 +68,7 @@ function moduleSettings(key: keyof WorkerOverrides): WorkerSettings {
   return { handlers, [key]: value };
 }
 
-describe('arq-gen worker: flag > environment > module > default', () => {
+describe('rabbitmq-arq worker: flag > environment > module > default', () => {
   for (const source of workerOverrideSources) {
     it(`${source.flag} / ${source.variable} / module ${source.key}`, () => {
       const values = layerValues[source.key];

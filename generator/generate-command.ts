@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
-import { defaultPaths } from '../generator/build-model.js';
-import { runGenerate, watchGenerate } from '../generator/generate.js';
+import { defaultPaths } from './build-model.js';
+import { runGenerate, watchGenerate } from './generate.js';
 
 /** `arq-gen generate`: parses flags and hands over to the generator. */
 export class GenerateCommand extends Command {
