@@ -137,7 +137,7 @@ try {
   const lateness = finished.get(delayed.jobId)!.at - (delayed.deferUntil?.getTime() ?? 0);
   print(
     `${elapsed()}  done      ${jobs.length} jobs: ${complete.length} complete (${complete.filter((o) => o.tries > 1).length} after a retry), ` +
-      `${outcomes.length - complete.length} dead-lettered (${deadIds}${url.startsWith('memory:') ? '' : ': see `npx rabbitmq-arq dlq list -q default`'}), 1 refused; ` +
+      `${outcomes.length - complete.length} dead-lettered (${deadIds}${url.startsWith('memory:') ? '' : ': see `npm run rabbitmq-arq -- dlq list -q default`'}), 1 refused; ` +
       `the delayed job ran ${lateness} ms after its due time`,
   );
   if (lateness < 0) exitCode = 1;

@@ -52,6 +52,12 @@ describe('the demo', () => {
         stdout,
       );
     assert.ok(summary, stdout);
+    // The command the demo points to works where it is printed: in this checkout, nothing built.
+    const printed = /see `(npm run rabbitmq-arq -- dlq list -q default)`/.exec(stdout)?.[1];
+    assert.ok(printed, 'the demo names the command that lists its dead letters');
+    const [npm, ...args] = printed.split(' ');
+    const listed = await promisify(execFile)(npm!, args, { cwd: new URL('../../', import.meta.url).pathname });
+    assert.ok(listed.stdout.includes(summary[1]!), listed.stdout);
     await removeDeadLetter('default', summary[1]!);
     await removeDeadLetter('default', summary[2]!);
     assert.equal(stderr, '', 'the demo logged more than its story');

@@ -78,6 +78,17 @@ describe('packages from the tarballs', () => {
     for (const absent of ['ts-morph', 'typescript', 'handlebars', 'tsx', 'esbuild'])
       assert.throws(() => statSync(join(modules, absent)), `${absent} is installed in production`);
     assert.deepEqual(buildToolsIn(await modulesLoadedBy(project, 'rabbitmq-arq')), []);
+
+    // The operator CLI runs without tsx, and asks for it in one line when given a .ts module.
+    const bin = join(modules, '.bin/rabbitmq-arq');
+    assert.match((await run(bin, ['--version'], { cwd: project })).stdout, /^\d+\.\d+\.\d+/);
+    writeFileSync(join(project, 'worker.ts'), 'export const workerSettings = { handlers: {} };\n');
+    const refused = await run(bin, ['validate-config', '-m', './worker.ts:workerSettings'], { cwd: project }).then(
+      () => assert.fail('a .ts module loaded without tsx'),
+      (err: { code: number; stderr: string }) => err,
+    );
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^rabbitmq-arq validate-config: .*worker\.ts is TypeScript: install tsx .*\n$/);
   });
 
   for (const typescript of ['~5.9.3', '^7.0.0']) {
