@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { typeScriptBlocks } from '../helpers/markdown.js';
-import { AMQP_URL, closeAdmin, deleteJobQueue, uniqueName } from '../helpers/broker.js';
+import { AMQP_URL, closeAdmin, deleteJobQueue, uniqueName, waitFor } from '../helpers/broker.js';
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -116,22 +116,26 @@ describe('packages from the tarballs', () => {
         const producer = await run(process.execPath, ['dist/producer.js'], { cwd: project, env });
         assert.match(producer.stdout, /enqueued [0-9a-f]{32}/);
 
+        // README's production form: the bin itself, so SIGTERM reaches the worker (npx would not pass it on).
         const started = Date.now();
         const worker = spawn(
           join(project, 'node_modules/.bin/rabbitmq-arq'),
-          ['worker', '-m', './dist/worker.js:workerSettings', '--burst'],
+          ['worker', '-m', './dist/worker.js:workerSettings'],
           { cwd: project, env },
         );
         let output = '';
         let startedAfter: number | undefined;
-        worker.stdout.on('data', (chunk: Buffer) => {
+        const collect = (chunk: Buffer): void => {
           output += chunk.toString();
           if (startedAfter === undefined && /worker \S+ started/.test(output)) startedAfter = Date.now() - started;
-        });
-        worker.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        const code = await new Promise<number | null>((resolve) => worker.once('exit', resolve));
-        assert.equal(code, 0, output);
-        assert.match(output, /welcome mail to ada@example\.com/);
+        };
+        worker.stdout.on('data', collect);
+        worker.stderr.on('data', collect);
+        const exited = new Promise<number | null>((resolve) => worker.once('exit', resolve));
+        assert.ok(await waitFor(() => /welcome mail to ada@example\.com/.test(output), 30_000), output);
+        worker.kill('SIGTERM');
+        assert.equal(await exited, 0, output);
+        assert.match(output, /worker stopped: 1 complete/);
         console.log(
           `worker from built JavaScript consuming after ${startedAfter} ms (process start to worker.started)`,
         );
