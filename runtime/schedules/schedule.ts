@@ -6,7 +6,7 @@
  */
 import { Cron } from 'croner';
 import type { z } from 'zod';
-import { oneLine } from '../transport/connection.js';
+import { oneLine } from '../errors.js';
 
 /** One schedule of a job. */
 export interface ScheduleSpec<Args = Record<string, unknown>> {

@@ -6,9 +6,9 @@
  * it: at least once, never lost.
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { BrokerConnection, oneLine } from '../transport/connection.js';
+import { BrokerConnection } from '../transport/connection.js';
 import { ConfirmPublisher } from '../transport/confirm-publisher.js';
-import { WorkerShutdown } from '../errors.js';
+import { WorkerShutdown, oneLine } from '../errors.js';
 import { JobRecorder } from './job-recorder.js';
 import { WorkerMetrics } from './worker-metrics.js';
 import type { WorkerStats } from './worker-metrics.js';
