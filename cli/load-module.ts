@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
+import { InvalidModule } from '../runtime/errors.js';
 
 /** `./workers.ts:workerSettings` → file and export name (default export when no name is given). */
 export function parseModuleSpec(spec: string): { file: string; exportName: string } {
@@ -16,12 +17,12 @@ export function parseModuleSpec(spec: string): { file: string; exportName: strin
 export async function loadExport(spec: string, cwd: string, what: string): Promise<{ value: unknown; where: string }> {
   const { file, exportName } = parseModuleSpec(spec);
   const path = resolve(cwd, file);
-  if (!existsSync(path)) throw new Error(`${what} not found: ${path} (give -m path/to/module.ts:exportName)`);
+  if (!existsSync(path)) throw new InvalidModule(`${what} not found: ${path} (give -m path/to/module.ts:exportName)`);
   let module: Record<string, unknown>;
   try {
     module = (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
   } catch (err) {
-    throw new Error(`${what} ${file} failed to load: ${err instanceof Error ? err.message : String(err)}`, {
+    throw new InvalidModule(`${what} ${file} failed to load: ${err instanceof Error ? err.message : String(err)}`, {
       cause: err,
     });
   }
@@ -29,7 +30,7 @@ export async function loadExport(spec: string, cwd: string, what: string): Promi
   const value = module[exportName] ?? (module.default as Record<string, unknown> | undefined)?.[exportName];
   if (value === undefined) {
     const names = Object.keys(module).filter((name) => name !== 'default' || module.default !== undefined);
-    throw new Error(
+    throw new InvalidModule(
       `${file} has no export "${exportName}"; it exports ${names.length > 0 ? names.join(', ') : 'nothing'} (give -m ${file}:<one of them>)`,
     );
   }

@@ -6,7 +6,6 @@ import type { z } from 'zod';
 import type { ResolvedWorkerSettings } from '../settings/settings.js';
 import type { JobHandler, WorkerState } from '../types.js';
 import { objectSchemaKeys } from '../zod-introspection.js';
-import { InvalidSettings } from '../errors.js';
 import { compileSchedule } from '../schedules/schedule.js';
 import type { CompiledSchedule } from '../schedules/schedule.js';
 
@@ -42,13 +41,9 @@ export function buildRegistry<State extends WorkerState>(settings: ResolvedWorke
       queue: registration.queue ?? settings.queueName,
       maxRetries: registration.maxRetries ?? settings.maxRetries,
       timeout: registration.timeout ?? settings.jobTimeout,
-      schedules: (registration.schedules ?? []).map((spec, index) => {
-        try {
-          return compileSchedule(name, index, spec, registration.args);
-        } catch (err) {
-          throw new InvalidSettings(`invalid worker settings: ${(err as Error).message}`);
-        }
-      }),
+      schedules: (registration.schedules ?? []).map((spec, index) =>
+        compileSchedule(name, index, spec, registration.args),
+      ),
     });
   }
   const queues = [...new Set([...jobs.values()].map((job) => job.queue))].sort();
