@@ -21,7 +21,7 @@ export default tseslint.config(
 
 /**
  * Every error the runtime and the CLI throw on purpose is an ArqError with a stable `code`, listed in
- * docs/errors.md. test/unit/error-contract.test.ts lints a probe that breaks the rule.
+ * docs/errors.md (docs/architecture.md). test/unit/error-contract.test.ts lints a probe that breaks the rule.
  */
 function errorContract() {
   const message = 'Throw an ArqError subclass with a stable code (runtime/errors.ts), listed in docs/errors.md.';
@@ -39,7 +39,7 @@ function errorContract() {
 }
 
 /**
- * The five dependency directions of design §1, one entry per folder. test/unit/dependency-rules.test.ts
+ * The five dependency directions of docs/architecture.md, one entry per folder. test/unit/dependency-rules.test.ts
  * writes a probe file that breaks each rule and checks that lint refuses it.
  */
 function dependencyRules() {
