@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { ResolvedWorkerSettings } from '../settings/settings.js';
 import type { JobHandler, WorkerState } from '../types.js';
 import { objectSchemaKeys } from '../zod-introspection.js';
+import { InvalidSchedule, oneLine } from '../errors.js';
 import { compileSchedule } from '../schedules/schedule.js';
 import type { CompiledSchedule } from '../schedules/schedule.js';
 
@@ -41,9 +42,13 @@ export function buildRegistry<State extends WorkerState>(settings: ResolvedWorke
       queue: registration.queue ?? settings.queueName,
       maxRetries: registration.maxRetries ?? settings.maxRetries,
       timeout: registration.timeout ?? settings.jobTimeout,
-      schedules: (registration.schedules ?? []).map((spec, index) =>
-        compileSchedule(name, index, spec, registration.args),
-      ),
+      schedules: (registration.schedules ?? []).map((spec, index) => {
+        try {
+          return compileSchedule(name, index, spec, registration.args);
+        } catch (err) {
+          throw new InvalidSchedule(`invalid worker settings: ${oneLine(err)}`, { cause: err });
+        }
+      }),
     });
   }
   const queues = [...new Set([...jobs.values()].map((job) => job.queue))].sort();
