@@ -26,10 +26,30 @@ export default tseslint.config(
     },
   },
   ...dependencyRules(),
+  errorContract(),
 );
 
 /**
- * The five dependency directions of design §1, one entry per folder. test/unit/dependency-rules.test.ts
+ * Every error the runtime and the CLI throw on purpose is an ArqError with a stable `code`, listed in
+ * docs/errors.md (docs/architecture.md). test/unit/error-contract.test.ts lints a probe that breaks the rule.
+ */
+function errorContract() {
+  const message = 'Throw an ArqError subclass with a stable code (runtime/errors.ts), listed in docs/errors.md.';
+  const builtIn = '[callee.name=/^(Error|TypeError|RangeError)$/]';
+  return {
+    files: ['runtime/**/*.ts', 'cli/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: `ThrowStatement > NewExpression${builtIn}`, message },
+        { selector: `ThrowStatement > CallExpression${builtIn}`, message },
+      ],
+    },
+  };
+}
+
+/**
+ * The five dependency directions of docs/architecture.md, one entry per folder. test/unit/dependency-rules.test.ts
  * writes a probe file that breaks each rule and checks that lint refuses it.
  */
 function dependencyRules() {

@@ -1,7 +1,7 @@
 /**
  * Our runtime through its public API only: RabbitMQClient to enqueue, Worker to consume, with the
- * settings the design's performance budget names (maxConcurrentJobs and prefetch `concurrency`,
- * silent logs, no stats timer, no signal handlers).
+ * settings of docs/performance.md ("Settings", "Method"): maxConcurrentJobs and prefetch `concurrency`,
+ * silent logs, no stats timer, no signal handlers.
  *
  * Completions are counted in `onJobEnd`, which runs after the worker has acked the delivery, so
  * "last completion" means the same as raw amqplib's last ack. Before any timed part, one probe job

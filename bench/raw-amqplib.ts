@@ -1,5 +1,5 @@
 /**
- * The baseline: plain amqplib used the way the design's raw figures were taken. Persistent
+ * The baseline: plain amqplib as docs/performance.md ("Method") describes it. Persistent
  * messages (deliveryMode 2) on a confirm channel, a durable queue of the same type as ours, a
  * consumer with manual ack and prefetch `concurrency` that parses each body and awaits a no-op
  * handler before acking. No recovery, no validation, no retries: the floor our runtime is held to.

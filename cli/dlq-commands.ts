@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { listDeadLetters, purgeDeadLetters, replayDeadLetters } from '../runtime/index.js';
+import { InvalidSettings, listDeadLetters, purgeDeadLetters, replayDeadLetters } from '../runtime/index.js';
 import type { ReplaySelection } from '../runtime/index.js';
 import { parseWholeNumber } from '../runtime/settings/parse-text.js';
 import { BrokerCommand } from './command-support.js';
@@ -75,7 +75,7 @@ export class DlqReplayCommand extends BrokerCommand {
 
   protected async run(): Promise<number> {
     const chosen = [this.all, this.jobId !== undefined, this.errorType !== undefined].filter(Boolean).length;
-    if (chosen !== 1) throw new Error('give exactly one of --all, --job-id ID or --error-type TYPE');
+    if (chosen !== 1) throw new InvalidSettings('give exactly one of --all, --job-id ID or --error-type TYPE');
     const select: ReplaySelection = this.all
       ? { all: true }
       : this.jobId !== undefined

@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { RabbitMQClient } from '../runtime/index.js';
+import { InvalidModule, InvalidSettings, RabbitMQClient } from '../runtime/index.js';
 import type { JobSpec, JobsDefinition } from '../runtime/index.js';
 import { parseDuration } from '../runtime/settings/parse-text.js';
 import { BrokerCommand } from './command-support.js';
@@ -64,10 +64,12 @@ export class EnqueueCommand extends BrokerCommand {
     const { value, where } = await loadExport(schemaSpec, process.cwd(), 'schema module');
     const definition = value as JobsDefinition;
     if (typeof definition !== 'object' || definition === null || typeof definition.jobs !== 'object')
-      throw new Error(`${where} is not a defineJobs({ ... }) definition`);
+      throw new InvalidModule(`${where} is not a defineJobs({ ... }) definition`);
     const job = definition.jobs[this.job];
     if (!job)
-      throw new Error(`${where} has no job "${this.job}"; its jobs are ${Object.keys(definition.jobs).join(', ')}`);
+      throw new InvalidSettings(
+        `${where} has no job "${this.job}"; its jobs are ${Object.keys(definition.jobs).join(', ')}`,
+      );
     return { args: job.args, queue: job.queue ?? definition.queue };
   }
 }
@@ -77,9 +79,9 @@ function parseArgs(text: string): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new Error(`--args is not JSON: ${(err as Error).message}`, { cause: err });
+    throw new InvalidSettings(`--args is not JSON: ${(err as Error).message}`, { cause: err });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new Error("--args must be a JSON object of the job's arguments, e.g. '{\"dataId\": 1}'");
+    throw new InvalidSettings("--args must be a JSON object of the job's arguments, e.g. '{\"dataId\": 1}'");
   return value as Record<string, unknown>;
 }

@@ -4,7 +4,7 @@
  * `ARQ_RESULT_STORE`, the key prefix from `--key-prefix` or `ARQ_RESULT_KEY_PREFIX`.
  */
 import { Command, Option } from 'clipanion';
-import { InvalidSettings } from '../runtime/errors.js';
+import { InvalidSettings, errorCode } from '../runtime/errors.js';
 import type { JobRecord } from '../runtime/results/job-record.js';
 import { isFinal } from '../runtime/results/job-record.js';
 import { ResultStore } from '../runtime/results/result-store.js';
@@ -13,8 +13,11 @@ import { parseDuration } from '../runtime/settings/parse-text.js';
 import { CLI_CONNECTION_TIMEOUT_MS, reportFailure } from './command-support.js';
 import { say } from './cli-messages.js';
 
-/** Exit codes shared by the job commands, so scripts can branch on them. */
-export const JOB_EXIT = { ok: 0, failed: 1, notFound: 3, stillRunning: 4 } as const;
+/**
+ * Exit codes shared by the job commands, so scripts can branch on them (README "Exit codes"). A store
+ * that does not answer is not a job that failed: a script may retry the one and not the other.
+ */
+export const JOB_EXIT = { ok: 0, failed: 1, notFound: 3, stillRunning: 4, storeUnavailable: 5 } as const;
 
 abstract class JobCommand extends Command {
   jobId = Option.String({ name: 'job-id' });
@@ -29,7 +32,8 @@ abstract class JobCommand extends Command {
       return await this.run(store);
     } catch (err) {
       reportFailure(this.context.stderr, this.cli.binaryName, this.path.join(' '), err, false);
-      return 1;
+      // Anything else (a bad flag, no store given) exits 1, as in every command.
+      return errorCode(err) === 'RESULT_STORE_UNAVAILABLE' ? JOB_EXIT.storeUnavailable : 1;
     } finally {
       await store?.close();
     }
@@ -86,7 +90,8 @@ export class JobStatusCommand extends JobCommand {
     description: "Show a job's status and record from the result store",
     details: `
       Statuses: queued, deferred, in_progress, retrying (moving) and complete, failed, dead, aborted,
-      expired (final). Exit codes: 0 found, 3 no such job (never enqueued, or its record expired).
+      expired (final). Exit codes: 0 found, 3 no such job (never enqueued, or its record expired),
+      5 the result store did not answer.
     `,
     examples: [
       ['One job', '$0 job status 6f1c… --result-store redis://localhost:6379'],
@@ -111,7 +116,7 @@ export class JobResultCommand extends JobCommand {
     details: `
       Prints the handler's return value as JSON on stdout (with --json, the whole record instead).
       Exit codes: 0 complete, 1 the job ended otherwise (failed, dead, aborted or expired; the error on
-      stderr), 3 no such job, 4 not finished (after --wait, if given).
+      stderr), 3 no such job, 4 not finished (after --wait, if given), 5 the result store did not answer.
     `,
     examples: [
       ['The result, if there is one yet', '$0 job result 6f1c… --result-store redis://localhost:6379'],
@@ -148,7 +153,8 @@ export class JobAbortCommand extends JobCommand {
     description: 'Abort a job: it never runs, or the worker running it stops it',
     details: `
       A job not started yet is marked aborted at once; a running job's worker is asked to stop it (its
-      handler's signal fires). Exit codes: 0 aborted or abort requested, 1 already finished, 3 no such job.
+      handler's signal fires). Exit codes: 0 aborted or abort requested, 1 already finished, 3 no such job,
+      5 the result store did not answer.
     `,
     examples: [['Abort one job', '$0 job abort 6f1c… --result-store redis://localhost:6379']],
   });

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as TsxApi from 'tsx/esm/api';
-import { ArqError } from '../runtime/errors.js';
+import { InvalidModule, TypeScriptLoaderMissing } from '../runtime/errors.js';
 
 /** `./workers.ts:workerSettings` → file and export name (default export when no name is given). */
 export function parseModuleSpec(spec: string): { file: string; exportName: string } {
@@ -17,13 +17,13 @@ export function parseModuleSpec(spec: string): { file: string; exportName: strin
 export async function loadExport(spec: string, cwd: string, what: string): Promise<{ value: unknown; where: string }> {
   const { file, exportName } = parseModuleSpec(spec);
   const path = resolve(cwd, file);
-  if (!existsSync(path)) throw new Error(`${what} not found: ${path} (give -m path/to/module.ts:exportName)`);
+  if (!existsSync(path)) throw new InvalidModule(`${what} not found: ${path} (give -m path/to/module.ts:exportName)`);
   let module: Record<string, unknown>;
   try {
     module = await importModule(path);
   } catch (err) {
     if (err instanceof TypeScriptLoaderMissing) throw err;
-    throw new Error(`${what} ${file} failed to load: ${err instanceof Error ? err.message : String(err)}`, {
+    throw new InvalidModule(`${what} ${file} failed to load: ${err instanceof Error ? err.message : String(err)}`, {
       cause: err,
     });
   }
@@ -31,17 +31,13 @@ export async function loadExport(spec: string, cwd: string, what: string): Promi
   const value = module[exportName] ?? (module.default as Record<string, unknown> | undefined)?.[exportName];
   if (value === undefined) {
     const names = Object.keys(module).filter((name) => name !== 'default' || module.default !== undefined);
-    throw new Error(
+    throw new InvalidModule(
       `${file} has no export "${exportName}"; it exports ${names.length > 0 ? names.join(', ') : 'nothing'} (give -m ${file}:<one of them>)`,
     );
   }
   return { value, where: `${file}:${exportName}` };
 }
 
-/** A `.ts` module was given but tsx, the optional peer dependency that loads TypeScript, is not installed. */
-export class TypeScriptLoaderMissing extends ArqError {
-  readonly code = 'TYPESCRIPT_LOADER_MISSING';
-}
 
 const typeScriptFile = /\.[cm]?tsx?$/;
 

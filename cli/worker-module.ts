@@ -5,6 +5,7 @@
  * the module does export.
  */
 import { loadExport } from './load-module.js';
+import { InvalidModule } from '../runtime/errors.js';
 import { Worker } from '../runtime/index.js';
 import type { HandlerMap, WorkerSettings } from '../runtime/index.js';
 
@@ -12,12 +13,14 @@ export async function loadWorkerSettings(spec: string, cwd: string): Promise<Wor
   const { value, where } = await loadExport(spec, cwd, 'worker module');
   if (Array.isArray(value)) return { handlers: functionsToHandlers(value, where) };
   if (value instanceof Worker) {
-    throw new Error(
+    throw new InvalidModule(
       `${where} is a Worker; export its settings instead (for example \`export const workerSettings = workerSettings(settings, handlers)\` from generated/worker.ts), so flags and ARQ_* variables can apply`,
     );
   }
   if (typeof value !== 'object' || value === null || !('handlers' in value)) {
-    throw new Error(`${where} must be worker settings (an object with "handlers") or an array of named functions`);
+    throw new InvalidModule(
+      `${where} must be worker settings (an object with "handlers") or an array of named functions`,
+    );
   }
   return value as WorkerSettings;
 }
@@ -26,7 +29,7 @@ function functionsToHandlers(functions: unknown[], where: string): HandlerMap {
   const handlers: HandlerMap = {};
   for (const fn of functions) {
     if (typeof fn !== 'function' || fn.name === '')
-      throw new Error(`${where} must hold only named functions (the job name is the function's name)`);
+      throw new InvalidModule(`${where} must hold only named functions (the job name is the function's name)`);
     handlers[fn.name] = fn as HandlerMap[string];
   }
   return handlers;

@@ -25,6 +25,8 @@ export class Retry extends ArqError {
       options.message ?? (options.defer === undefined ? 'retry requested' : `retry requested in ${options.defer} ms`),
     );
     if (options.defer !== undefined && (!Number.isFinite(options.defer) || options.defer < 0)) {
+      // A mistake in the handler's code, which then fails like any error; docs/errors.md documents the RangeError.
+      // eslint-disable-next-line no-restricted-syntax -- see above
       throw new RangeError(`Retry defer must be a finite number of milliseconds >= 0, got ${options.defer}`);
     }
     this.defer = options.defer;
@@ -164,6 +166,62 @@ export class InvalidSettings extends ArqError {
   readonly code = 'INVALID_SETTINGS';
 }
 
+/**
+ * Enqueue options no message can carry (a queue name, job id or job name the broker refuses); nothing
+ * is published. A bad deferral or expiry is InvalidSchedule.
+ */
+export class InvalidEnqueueOptions extends ArqError {
+  readonly code = 'INVALID_ENQUEUE_OPTIONS';
+}
+
+/** The worker's `onStartup` hook threw: the worker did not start consuming. The hook's error is the `cause`. */
+export class StartupFailed extends ArqError {
+  readonly code = 'STARTUP_FAILED';
+}
+
+/** An operation on a queue the broker does not have (the first worker or client that uses a queue declares it). */
+export class QueueNotFound extends ArqError {
+  readonly code = 'QUEUE_NOT_FOUND';
+  constructor(
+    readonly queue: string,
+    hint?: string,
+  ) {
+    super(`queue "${queue}" does not exist${hint ? `; ${hint}` : ''}`);
+  }
+}
+
+/** The RabbitMQ management HTTP API answered with an error status. */
+export class ManagementApiError extends ArqError {
+  readonly code = 'MANAGEMENT_API';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A module given to `arq-gen` (`-m path:export`) is missing, fails to load, or lacks what the command needs. */
+export class InvalidModule extends ArqError {
+  readonly code = 'INVALID_MODULE';
+}
+
+/** `drain()` of `rabbitmq-arq/testing` was given a URL that is not the in-process broker (`memory://`). */
+export class DrainUnsupported extends ArqError {
+  readonly code = 'DRAIN_UNSUPPORTED';
+}
+
+/** `drain()` of `rabbitmq-arq/testing` still saw jobs waiting or running when its timeout passed. */
+export class DrainTimeout extends ArqError {
+  readonly code = 'DRAIN_TIMEOUT';
+  constructor(
+    url: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${url} still has jobs after ${timeoutMs} ms`);
+  }
+}
+
 /** The broker refused our topology or credentials (403, 406): reconnecting cannot fix it. */
 export class BrokerConfigurationError extends ArqError {
   readonly code = 'BROKER_CONFIGURATION';
@@ -194,7 +252,11 @@ export class MessageTooLarge extends ArqError {
   readonly code = 'MESSAGE_TOO_LARGE';
 }
 
-/** A deferral longer than the delay topology can hold, or a `deferUntil` after `expires`. */
+/**
+ * When a job is to run cannot be: at enqueue a deferral that is negative or longer than the delay
+ * topology can hold, or a `deferUntil` after `expires`; at generate time and worker start a schedule
+ * (`schedules: [{ cron, tz, ... }]`) with a bad cron expression, time zone or arguments.
+ */
 export class InvalidSchedule extends ArqError {
   readonly code = 'INVALID_SCHEDULE';
 }
@@ -215,6 +277,12 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
     .join('; ');
 }
 
+/** The message of any thrown value on one line (whitespace runs collapsed), for log fields and wrapped messages. */
+export function oneLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/\s+/g, ' ').trim();
+}
+
 /** `code` of any error, ours or not; lets callers branch without `instanceof`. */
 export function errorCode(err: unknown): string | undefined {
   if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
@@ -224,4 +292,9 @@ export function errorCode(err: unknown): string | undefined {
 /** A package's own package.json was not found above its modules: the installation is broken. */
 export class PackageManifestMissing extends ArqError {
   readonly code = 'PACKAGE_MANIFEST_MISSING';
+}
+
+/** A `.ts` module was given to the CLI but tsx, the optional peer dependency that loads TypeScript, is not installed. */
+export class TypeScriptLoaderMissing extends ArqError {
+  readonly code = 'TYPESCRIPT_LOADER_MISSING';
 }

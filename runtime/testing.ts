@@ -6,6 +6,7 @@
  */
 import { AttemptAbort, AttemptContext } from './worker/attempt-context.js';
 import { memoryBroker } from './transport/memory-broker.js';
+import { DrainTimeout, DrainUnsupported, JobAborted } from './errors.js';
 import { createConsoleLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import type { JobContext, WorkerState } from './types.js';
@@ -23,13 +24,14 @@ export interface DrainOptions {
  * A retry or a deferred job is waited for until it has run.
  */
 export async function drain(url: string, options: DrainOptions = {}): Promise<void> {
-  if (!url.startsWith('memory://')) throw new Error(`drain() works on the in-process broker (memory://), not ${url}`);
+  if (!url.startsWith('memory://'))
+    throw new DrainUnsupported(`drain() works on the in-process broker (memory://), not ${url}`);
   const broker = memoryBroker(url);
   const deadline = Date.now() + (options.timeout ?? 10_000);
   // Idle twice in a row, a tick apart: a handler's outcome publish lands between its ack and the next check.
   let idleChecks = 0;
   while (idleChecks < 2) {
-    if (Date.now() > deadline) throw new Error(`${url} still has jobs after ${options.timeout ?? 10_000} ms`);
+    if (Date.now() > deadline) throw new DrainTimeout(url, options.timeout ?? 10_000);
     idleChecks = broker.isIdle(isFinal) ? idleChecks + 1 : 0;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
@@ -68,6 +70,6 @@ export function jobContext<State extends WorkerState = WorkerState>(
     options.logger ?? createConsoleLogger({ level: 'silent' }),
   );
   return Object.assign(context, {
-    abort: (reason?: unknown) => abort.abort(reason ?? new Error('aborted by the test')),
+    abort: (reason?: unknown) => abort.abort(reason ?? new JobAborted('aborted by the test')),
   });
 }

@@ -13,7 +13,7 @@ import {
   Closed,
   InvalidJobArgs,
   InvalidSchedule,
-  InvalidSettings,
+  InvalidEnqueueOptions,
   MessageTooLarge,
   ResultStoreRequired,
 } from '../errors.js';
@@ -245,15 +245,17 @@ export class RabbitMQClient<S extends ClientSettings = ClientSettings> {
     if (!this.validQueueNames.has(queueName)) {
       const queueCheck = queueNameSchema.safeParse(queueName);
       if (!queueCheck.success)
-        throw new InvalidSettings(`queue name "${queueName}" ${queueCheck.error.issues[0]?.message ?? 'is invalid'}`);
+        throw new InvalidEnqueueOptions(
+          `queue name "${queueName}" ${queueCheck.error.issues[0]?.message ?? 'is invalid'}`,
+        );
       this.validQueueNames.add(queueName);
     }
 
     if (options.jobId !== undefined && (options.jobId === '' || Buffer.byteLength(options.jobId) > MAX_JOB_ID_BYTES)) {
-      throw new InvalidSettings(`jobId must be 1 to ${MAX_JOB_ID_BYTES} bytes (it is the AMQP message_id)`);
+      throw new InvalidEnqueueOptions(`jobId must be 1 to ${MAX_JOB_ID_BYTES} bytes (it is the AMQP message_id)`);
     }
     if (Buffer.byteLength(name) > MAX_JOB_ID_BYTES || name === '') {
-      throw new InvalidSettings(`job name must be 1 to ${MAX_JOB_ID_BYTES} bytes (it is the AMQP type)`);
+      throw new InvalidEnqueueOptions(`job name must be 1 to ${MAX_JOB_ID_BYTES} bytes (it is the AMQP type)`);
     }
     const kwargs = definition.args ? encodeArgs(name, definition.args, request.args ?? {}) : (request.args ?? {});
     const { deferUntil, expires } = schedule(options, now);

@@ -4,6 +4,7 @@
  * acks the dead copy, so an interruption leaves at most one duplicate, never a gap.
  */
 import type { GetMessage } from 'amqplib';
+import { QueueNotFound } from '../errors.js';
 import { ConfirmPublisher } from '../transport/confirm-publisher.js';
 import { deadLetterQueueName } from '../topology/queue-topology.js';
 import { newJobId, replayBody, replayPublishOptions } from '../wire-format.js';
@@ -81,7 +82,7 @@ export async function replayDeadLetters(
   return OperatorSession.run(options, async (session) => {
     const dlq = deadLetterQueueName(queue);
     if (!(await session.peekQueue(queue)))
-      throw new Error(`queue "${queue}" does not exist; start its worker once (it declares the queue), then replay`);
+      throw new QueueNotFound(queue, 'start its worker once (it declares the queue), then replay');
     // Only what is there now: a replayed job that fails again returns to the DLQ and must not be replayed twice in one run.
     const total = (await session.peekQueue(dlq))?.messageCount ?? 0;
     const publisher = new ConfirmPublisher(session.connection.confirmChannel('replay'));

@@ -1,6 +1,7 @@
 /** What an operator asks of a queue: how much waits, who consumes, what failed, what is delayed; and emptying it. */
 import { DELAY_LEVELS, LEGACY_TOPOLOGY_VERSIONS, TOPOLOGY_VERSION, delayNames } from '../topology/delay-topology.js';
 import { deadLetterQueueName } from '../topology/queue-topology.js';
+import { ManagementApiError, QueueNotFound } from '../errors.js';
 import { OperatorSession } from './operator-session.js';
 import type { OperatorSettings } from './operator-session.js';
 
@@ -57,7 +58,7 @@ export async function inspectQueue(
 /** Removes every ready message of `queue` (not those delivered and unacked); resolves to how many went. */
 export async function purgeQueue(queue: string, settings: OperatorSettings = {}): Promise<number> {
   return OperatorSession.run(settings, async (session) => {
-    if (!(await session.peekQueue(queue))) throw new Error(`queue "${queue}" does not exist`);
+    if (!(await session.peekQueue(queue))) throw new QueueNotFound(queue);
     const channel = await session.channel();
     try {
       return (await channel.purgeQueue(queue)).messageCount;
@@ -87,7 +88,11 @@ async function unackedFromManagement(
     headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
     signal: AbortSignal.timeout(5_000),
   });
-  if (!response.ok) throw new Error(`management API ${url.origin} answered ${response.status} for queue "${queue}"`);
+  if (!response.ok)
+    throw new ManagementApiError(
+      response.status,
+      `management API ${url.origin} answered ${response.status} for queue "${queue}"`,
+    );
   const body = (await response.json()) as { messages_unacknowledged?: number };
   return body.messages_unacknowledged ?? 0;
 }

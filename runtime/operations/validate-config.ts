@@ -2,7 +2,8 @@
  * Checks worker settings before a deploy: every settings problem at once, then the broker as the
  * worker would meet it (reachable, queues compatible, delay ladder, consumer timeout).
  */
-import { isConfigurationError, oneLine } from '../transport/connection.js';
+import { oneLine } from '../errors.js';
+import { isConfigurationError } from '../transport/connection.js';
 import { DELAY_LEVELS, delayNames } from '../topology/delay-topology.js';
 import {
   deadLetterQueueName,

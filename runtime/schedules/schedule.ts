@@ -6,7 +6,7 @@
  */
 import { Cron } from 'croner';
 import type { z } from 'zod';
-import { oneLine } from '../transport/connection.js';
+import { InvalidSchedule, oneLine } from '../errors.js';
 
 /** One schedule of a job. */
 export interface ScheduleSpec<Args = Record<string, unknown>> {
@@ -85,7 +85,7 @@ export function scheduleProblems(spec: unknown, args: z.ZodType | undefined): st
   return problems;
 }
 
-/** A checked schedule with its tick arithmetic. Throws with the problems if `spec` is not valid. */
+/** A checked schedule with its tick arithmetic. Throws InvalidSchedule with the problems if `spec` is not valid. */
 export function compileSchedule(
   job: string,
   index: number,
@@ -93,7 +93,7 @@ export function compileSchedule(
   args: z.ZodType | undefined,
 ): CompiledSchedule {
   const problems = scheduleProblems(spec, args);
-  if (problems.length > 0) throw new Error(`schedule ${index} of job "${job}": ${problems.join('; ')}`);
+  if (problems.length > 0) throw new InvalidSchedule(`schedule ${index} of job "${job}": ${problems.join('; ')}`);
   const tz = spec.tz ?? 'UTC';
   const cron = new Cron(spec.cron, { paused: true, timezone: tz });
   const name = spec.name ?? String(index);

@@ -15,7 +15,7 @@ import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { RuntimeLog } from '../messages.js';
 import type { ConfirmPublisher } from '../transport/confirm-publisher.js';
 import type { BrokerConnection, ManagedChannel } from '../transport/connection.js';
-import { oneLine } from '../transport/connection.js';
+import { oneLine } from '../errors.js';
 import { encodeJobBody, jobPublishOptions } from '../wire-format.js';
 import type { JobEnvelope } from '../wire-format.js';
 import type { CompiledSchedule } from './schedule.js';

@@ -8,7 +8,7 @@
  */
 import type { Channel } from 'amqplib';
 import type { RuntimeLog } from '../messages.js';
-import { oneLine } from '../transport/connection.js';
+import { oneLine } from '../errors.js';
 import { DELAY_LEVELS, LEGACY_TOPOLOGY_VERSIONS, delayNames, deliveryPattern } from './delay-topology.js';
 
 /** Opens a throwaway channel: a passive check of something absent closes the channel it ran on. */

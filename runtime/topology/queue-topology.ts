@@ -5,10 +5,10 @@
  * what workers declare.
  */
 import type { Channel, Options } from 'amqplib';
-import { BrokerConfigurationError } from '../errors.js';
+import { BrokerConfigurationError, oneLine } from '../errors.js';
 import { bindToDelivery, declareDelayLadder } from './delay-topology.js';
 import type { ManagedChannel } from '../transport/connection.js';
-import { isConfigurationError, oneLine } from '../transport/connection.js';
+import { isConfigurationError } from '../transport/connection.js';
 import type { QueueType } from '../types.js';
 
 /** Broker-side limit on deliveries of one message to quorum consumers: a message that crashes worker after worker ends in the DLQ. */

@@ -13,8 +13,8 @@
  */
 import type { ConfirmChannel, Message, Options } from 'amqplib';
 import type { ManagedChannel } from './connection.js';
-import { oneLine, withDeadline } from './connection.js';
-import { ConnectionUnavailable, EnqueueUnconfirmed, PublishNacked, PublishReturned } from '../errors.js';
+import { withDeadline } from './connection.js';
+import { ConnectionUnavailable, EnqueueUnconfirmed, PublishNacked, PublishReturned, oneLine } from '../errors.js';
 
 export interface OutgoingMessage {
   exchange: string;

@@ -12,7 +12,7 @@ import { coalesceWrites } from './coalesce-writes.js';
 import { EventEmitter } from 'node:events';
 import amqp from 'amqplib';
 import type { Channel, ConfirmChannel, RecoveringChannelModel } from 'amqplib';
-import { BrokerConfigurationError, Closed, ConnectionUnavailable } from '../errors.js';
+import { BrokerConfigurationError, Closed, ConnectionUnavailable, oneLine } from '../errors.js';
 import { redactUrl } from '../logger.js';
 import type { RuntimeLog } from '../messages.js';
 import { MemoryModel, memoryBroker } from './memory-broker.js';
@@ -352,11 +352,6 @@ async function closeChannel(channel: Channel): Promise<void> {
       setTimeout(resolve, 5_000).unref();
     }),
   ]);
-}
-
-export function oneLine(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return message.replace(/\s+/g, ' ').trim();
 }
 
 function delay(ms: number): Promise<void> {

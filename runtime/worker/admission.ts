@@ -3,8 +3,7 @@
  * due time, arguments). The worker carries the decision out; unit tests read it as a table.
  */
 import type { z } from 'zod';
-import { InvalidJobArgs, JobExpired, UnknownJob } from '../errors.js';
-import { oneLine } from '../transport/connection.js';
+import { InvalidJobArgs, JobExpired, UnknownJob, oneLine } from '../errors.js';
 import { DELAY_UNIT_MS } from '../topology/delay-topology.js';
 import type { DeadLetterCategory } from '../types.js';
 import { mergePositionalArgs } from '../wire-format.js';

@@ -3,10 +3,9 @@
  * arguments; see admission.ts), wait for a concurrency slot, tell the result store, run the handler
  * with its hooks, and hand the outcome to outcomes.ts, which settles the delivery.
  */
-import { JobAborted, WorkerShutdown } from '../errors.js';
+import { JobAborted, WorkerShutdown, oneLine } from '../errors.js';
 import type { RuntimeLog } from '../messages.js';
 import type { ResolvedWorkerSettings } from '../settings/settings.js';
-import { oneLine } from '../transport/connection.js';
 import type { JobContext, JobOutcome, WorkerState } from '../types.js';
 import { decodeJobMessage } from '../wire-format.js';
 import type { JobEnvelope } from '../wire-format.js';

@@ -3,7 +3,7 @@
  * requests. Results are worth less than jobs: while Redis is away every call gives up at once, the
  * job goes on, and the outage is logged once (and its end once), not once per job.
  */
-import { oneLine } from '../transport/connection.js';
+import { oneLine } from '../errors.js';
 import type { RuntimeLog } from '../messages.js';
 import { ResultStore } from '../results/result-store.js';
 import type { JobRecord, JobStatus } from '../results/job-record.js';

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import type { ResolvedWorkerSettings } from '../settings/settings.js';
 import type { JobHandler, WorkerState } from '../types.js';
 import { objectSchemaKeys } from '../zod-introspection.js';
-import { InvalidSettings } from '../errors.js';
+import { InvalidSchedule, oneLine } from '../errors.js';
 import { compileSchedule } from '../schedules/schedule.js';
 import type { CompiledSchedule } from '../schedules/schedule.js';
 
@@ -46,7 +46,7 @@ export function buildRegistry<State extends WorkerState>(settings: ResolvedWorke
         try {
           return compileSchedule(name, index, spec, registration.args);
         } catch (err) {
-          throw new InvalidSettings(`invalid worker settings: ${(err as Error).message}`);
+          throw new InvalidSchedule(`invalid worker settings: ${oneLine(err)}`, { cause: err });
         }
       }),
     });

@@ -4,12 +4,11 @@
  * requeued. The ack always follows the confirmed successor, so a crash in between duplicates a job
  * at worst and never loses one; a successor that cannot be published sends the delivery back.
  */
-import { DeliveryLimitExceeded, InvalidJobResult, type JobAborted } from '../errors.js';
+import { DeliveryLimitExceeded, InvalidJobResult, type JobAborted, oneLine } from '../errors.js';
 import type { RuntimeLog } from '../messages.js';
 import type { JobStatus } from '../results/job-record.js';
 import type { ResolvedWorkerSettings } from '../settings/settings.js';
 import type { ConfirmPublisher, OutgoingMessage } from '../transport/confirm-publisher.js';
-import { oneLine } from '../transport/connection.js';
 import type { DeadLetterCategory, JobOutcome } from '../types.js';
 import type { JobEnvelope } from '../wire-format.js';
 import { CLASSIC_RETURN_LIMIT } from './crash-guard.js';

@@ -5,8 +5,7 @@
  */
 import { z as zod } from 'zod';
 import type { z } from 'zod';
-import { JobTimeout } from '../errors.js';
-import { oneLine } from '../transport/connection.js';
+import { JobTimeout, oneLine } from '../errors.js';
 import type { RuntimeLog } from '../messages.js';
 import type { JobContext } from '../types.js';
 import type { AttemptAbort } from './attempt-context.js';

@@ -6,9 +6,9 @@
  * it: at least once, never lost.
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { BrokerConnection, oneLine } from '../transport/connection.js';
+import { BrokerConnection } from '../transport/connection.js';
 import { ConfirmPublisher } from '../transport/confirm-publisher.js';
-import { WorkerShutdown } from '../errors.js';
+import { StartupFailed, WorkerShutdown, oneLine } from '../errors.js';
 import { JobRecorder } from './job-recorder.js';
 import { WorkerMetrics } from './worker-metrics.js';
 import type { WorkerStats } from './worker-metrics.js';
@@ -66,7 +66,7 @@ export class Worker<State extends WorkerState = WorkerState> {
   private readonly whenStopped = new Promise<void>((resolve) => (this.stopped = resolve));
   private readonly timers: NodeJS.Timeout[] = [];
 
-  /** Validates the settings at once; throws InvalidSettings listing every bad field. */
+  /** Validates the settings at once: InvalidSettings lists every bad field, InvalidSchedule a bad schedule. */
   constructor(settings: WorkerSettings<State>) {
     this.settings = resolveWorkerSettings(settings);
     this.log = new RuntimeLog(this.settings.logger, this.settings.locale, this.settings.logLevel);
@@ -195,7 +195,7 @@ export class Worker<State extends WorkerState = WorkerState> {
       await settings.onStartup?.(this.state);
     } catch (err) {
       this.log.error('worker.startup_failed', { error: oneLine(err) });
-      throw new Error(`onStartup failed, worker not started: ${oneLine(err)}`, { cause: err });
+      throw new StartupFailed(`onStartup failed, worker not started: ${oneLine(err)}`, { cause: err });
     }
     if (this.stopRequested) return;
 

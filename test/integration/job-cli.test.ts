@@ -101,4 +101,22 @@ describe('rabbitmq-arq job', () => {
     assert.equal(noStore.code, 1);
     assert.match(noStore.stderr, /^rabbitmq-arq job status: no result store: give --result-store/);
   });
+
+  it('exits 5, not 1 as for a failed job, when the result store does not answer', async () => {
+    // Nothing listens on port 1: the store is unreachable, as when Redis is down.
+    const unreachable = ['--result-store', 'redis://:s3cret@127.0.0.1:1'];
+    const runs = await Promise.all(
+      ['result', 'status', 'abort'].map((command) => arqGen({}, 'job', command, 'some-job', ...unreachable)),
+    );
+    for (const [i, command] of ['result', 'status', 'abort'].entries()) {
+      const run = runs[i]!;
+      assert.equal(run.code, 5, `job ${command}: ${run.stderr}`);
+      assert.match(
+        run.stderr,
+        new RegExp(`^rabbitmq-arq job ${command}: result store redis://:\\*\\*\\*@127\\.0\\.0\\.1:1 is unavailable`),
+      );
+      assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+      assert.doesNotMatch(run.stderr, /s3cret/);
+    }
+  });
 });

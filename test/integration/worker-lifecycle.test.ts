@@ -1,7 +1,7 @@
 /** Hooks, stats and startup failures of an in-process worker. */
 import * as assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
-import { RabbitMQClient, Worker } from '../../runtime/index.js';
+import { RabbitMQClient, StartupFailed, Worker } from '../../runtime/index.js';
 import type { JobOutcome, Locale, WorkerSettings } from '../../runtime/index.js';
 import {
   closeAdmin,
@@ -105,7 +105,14 @@ describe('worker lifecycle', () => {
         throw new Error('database unreachable');
       },
     });
-    await assert.rejects(worker.run(), /onStartup failed, worker not started: database unreachable/);
+    await assert.rejects(
+      worker.run(),
+      (err: unknown) =>
+        err instanceof StartupFailed &&
+        err.code === 'STARTUP_FAILED' &&
+        /onStartup failed, worker not started: database unreachable/.test(err.message) &&
+        (err.cause as Error).message === 'database unreachable',
+    );
     assert.ok(await waitFor(() => openSockets() <= sockets, 5_000), 'no connection left open');
     await worker.close();
   });

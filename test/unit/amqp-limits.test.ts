@@ -1,7 +1,7 @@
 /** AMQP's limits and error shapes the runtime must respect: short strings, and which broker errors are fatal. */
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidSettings, RabbitMQClient } from '../../runtime/index.js';
+import { InvalidEnqueueOptions, RabbitMQClient } from '../../runtime/index.js';
 import { isConfigurationError } from '../../runtime/transport/connection.js';
 import { MAX_JOB_ID_BYTES, decodeJobMessage } from '../../runtime/wire-format.js';
 
@@ -17,14 +17,16 @@ describe('AMQP limits', () => {
     assert.equal(decodeJobMessage(body({ job_id: 'a'.repeat(MAX_JOB_ID_BYTES) }), undefined).ok, true);
   });
 
-  it('refuses such a jobId at enqueue, before connecting', async () => {
+  it('refuses such a jobId or job name at enqueue, before connecting', async () => {
     const client = new RabbitMQClient({
       url: 'amqp://guest:guest@127.0.0.1:1',
       connectionTimeout: 60_000,
       logLevel: 'silent',
     });
     const started = Date.now();
-    await assert.rejects(client.enqueueJob('j', {}, { jobId: 'a'.repeat(300) }), InvalidSettings);
+    await assert.rejects(client.enqueueJob('j', {}, { jobId: 'a'.repeat(300) }), InvalidEnqueueOptions);
+    await assert.rejects(client.enqueueJob('f'.repeat(256), {}), InvalidEnqueueOptions);
+    await assert.rejects(client.enqueueJob('j', {}, { queueName: 'amq.reserved' }), InvalidEnqueueOptions);
     assert.ok(Date.now() - started < 1_000);
     await client.close();
   });

@@ -1,4 +1,4 @@
-// Job queue arguments (design §5) and how a queue that exists with other arguments is reported. The broker texts
+// Job queue arguments (docs/topology.md, "Job queues") and how a queue that exists with other arguments is reported. The broker texts
 // below are RabbitMQ 3.10.8's own 406 replies, captured on this machine.
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -36,7 +36,7 @@ const otherLimit = (queue: string): Error =>
   );
 
 describe('mainQueueOptions', () => {
-  it('declares a quorum queue with exactly the arguments of design §5', () => {
+  it('declares a quorum queue with exactly the arguments of docs/topology.md', () => {
     assert.equal(QUORUM_DELIVERY_LIMIT, 20);
     assert.deepEqual(mainQueueOptions('jobs', 'quorum'), {
       durable: true,

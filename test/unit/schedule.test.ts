@@ -11,6 +11,7 @@ import {
   tickJobId,
   tickOfJobId,
 } from '../../runtime/schedules/schedule.js';
+import { InvalidSchedule, Worker } from '../../runtime/index.js';
 
 const iso = (text: string): Date => new Date(text);
 const nextAfter = (cron: string, tz: string, after: string): string | undefined =>
@@ -118,6 +119,26 @@ describe('scheduleProblems', () => {
     assert.match(
       scheduleProblems({ cron: '* * * * *', args: { region: 'eu' }, every: 5 }, args).join(),
       /unknown key "every"/,
+    );
+  });
+
+  it('is InvalidSchedule wherever a schedule is checked: compiling it, and constructing a worker', () => {
+    const bad = (err: unknown): boolean =>
+      err instanceof InvalidSchedule &&
+      err.code === 'INVALID_SCHEDULE' &&
+      /schedule 1 of job "nightly": cron "61 \* \* \* \*" is not a valid expression.*; tz "Mars\/Base"/.test(
+        err.message,
+      );
+    const schedules = [{ cron: '0 * * * *' }, { cron: '61 * * * *', tz: 'Mars/Base' }];
+    assert.throws(() => compileSchedule('nightly', 1, schedules[1]!, undefined), bad);
+    assert.throws(
+      () =>
+        new Worker({
+          logLevel: 'silent',
+          handleSignals: false,
+          handlers: { nightly: { handler: () => 1, schedules } },
+        }),
+      (err: unknown) => bad(err) && (err as Error).message.startsWith('invalid worker settings: schedule 1 of job'),
     );
   });
 });

@@ -3,7 +3,17 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { RabbitMQClient, Retry, Worker, createEnqueue, defineJobs, registerJobs } from '../../runtime/index.js';
+import {
+  DrainTimeout,
+  DrainUnsupported,
+  JobAborted,
+  RabbitMQClient,
+  Retry,
+  Worker,
+  createEnqueue,
+  defineJobs,
+  registerJobs,
+} from '../../runtime/index.js';
 import { drain, jobContext, listDeadLetters } from '../../runtime/testing.js';
 
 const jobs = defineJobs({
@@ -52,11 +62,18 @@ describe('rabbitmq-arq/testing', () => {
   });
 
   it('drain() refuses a RabbitMQ URL and gives up at its timeout', async () => {
-    await assert.rejects(drain('amqp://localhost'), /works on the in-process broker/);
+    await assert.rejects(
+      drain('amqp://localhost'),
+      (err: unknown) => err instanceof DrainUnsupported && /works on the in-process broker/.test(err.message),
+    );
     const url = `memory://${randomUUID()}`;
     const client = new RabbitMQClient({ url, logLevel: 'silent' });
     await client.enqueueJob('nobody-consumes-this', {}, { queueName: 'idle' });
-    await assert.rejects(drain(url, { timeout: 100 }), /still has jobs after 100 ms/);
+    await assert.rejects(
+      drain(url, { timeout: 100 }),
+      (err: unknown) =>
+        err instanceof DrainTimeout && err.timeoutMs === 100 && /still has jobs after 100 ms/.test(err.message),
+    );
     await client.close();
   });
 
@@ -68,5 +85,11 @@ describe('rabbitmq-arq/testing', () => {
     ctx.abort(new Error('stop'));
     assert.equal(ctx.signal.aborted, true);
     assert.equal((ctx.signal.reason as Error).message, 'stop');
+  });
+
+  it('jobContext().abort() without a reason aborts with JobAborted, as the worker does', () => {
+    const ctx = jobContext();
+    ctx.abort();
+    assert.ok(ctx.signal.reason instanceof JobAborted, String(ctx.signal.reason));
   });
 });
