@@ -111,6 +111,11 @@ describe('packages from the tarballs', () => {
         // The handler stub is created once; README's filled-in handler replaces it, as a user would.
         writeFileSync(join(project, 'handlers/sendWelcomeEmail.ts'), files['handlers/sendWelcomeEmail.ts']!);
         await run('npx', ['tsc', '-p', '.'], { cwd: project });
+        // README's first example (the runtime API without the generator) compiles with this TypeScript too.
+        writeFileSync(join(project, 'runtime-api.ts'), runtimeApiExample());
+        const check = { extends: './tsconfig.json', compilerOptions: { noEmit: true }, include: ['runtime-api.ts'] };
+        writeFileSync(join(project, 'tsconfig.runtime-api.json'), JSON.stringify(check));
+        await run('npx', ['tsc', '-p', 'tsconfig.runtime-api.json'], { cwd: project });
 
         const env = { ...process.env, AMQP_URL, LANG: 'C.UTF-8' };
         const producer = await run(process.execPath, ['dist/producer.js'], { cwd: project, env });
@@ -156,4 +161,13 @@ function quickStartFiles(): Record<string, string> {
   const tsconfig = /```jsonc\n\/\/ tsconfig\.json\n([\s\S]*?)```/.exec(body)?.[1];
   if (tsconfig !== undefined) files['tsconfig.json'] = tsconfig;
   return files;
+}
+
+/** The TypeScript block of README.md's "Quick start (runtime API)" section. */
+function runtimeApiExample(): string {
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Quick start (runtime API)'));
+  const [block] = typeScriptBlocks(section.slice(0, section.indexOf('\n## ', 1)));
+  assert.ok(block, 'README has a runtime API quick start');
+  return block.code;
 }
