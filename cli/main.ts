@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Builtins, Cli } from 'clipanion';
+import { Builtins } from 'clipanion';
 import { GenerateCommand } from './generate-command.js';
 import { WorkerCommand } from './worker-command.js';
 import { EnqueueCommand } from './enqueue-command.js';
@@ -12,9 +12,10 @@ import { JobAbortCommand, JobResultCommand, JobStatusCommand } from './job-comma
 import { HealthCommand } from './health-command.js';
 import { SchedulesListCommand } from './schedules-command.js';
 import { packageInfo } from '../generator/package-info.js';
+import { NamedValueCli } from './usage-placeholders.js';
 
 /** The `arq-gen` command line; each command is registered here, one line each. */
-export const cli = new Cli({
+export const cli = new NamedValueCli({
   binaryLabel: 'rabbitmq-arq',
   binaryName: 'arq-gen',
   binaryVersion: packageInfo().version,
