@@ -124,7 +124,7 @@ describe('arq-gen queue-info and purge-queue', () => {
 
     const purged = await arqGen('purge-queue', '-q', queue, '--yes');
     assert.equal(purged.code, 0, purged.stderr);
-    assert.equal(purged.stdout, `removed 3 job(s) from ${queue}\n`);
+    assert.equal(purged.stdout, `removed 3 jobs from ${queue}\n`);
     assert.equal(await queueDepth(queue), 0);
   });
 
@@ -196,12 +196,12 @@ describe('arq-gen dlq', () => {
 
       const none = await arqGen('dlq', 'replay', '-q', queue, '--error-type', 'JobTimeout');
       assert.equal(none.code, 0, none.stderr);
-      assert.equal(none.stdout, `replayed 0 job(s) into ${queue}; ${total} left in ${queue}_dlq\n`);
+      assert.equal(none.stdout, `replayed 0 jobs into ${queue}; ${total} left in ${queue}_dlq\n`);
 
       failing = false;
       const replay = await arqGen('dlq', 'replay', '-q', queue, '--all');
       assert.equal(replay.code, 0, replay.stderr);
-      assert.equal(replay.stdout, `replayed ${total} job(s) into ${queue}; 0 left in ${queue}_dlq\n`);
+      assert.equal(replay.stdout, `replayed ${total} jobs into ${queue}; 0 left in ${queue}_dlq\n`);
       assert.ok(await waitFor(() => completed.size === total, 60_000), `${completed.size} of ${total} completed`);
       await new Promise((resolve) => setTimeout(resolve, 500));
       assert.deepEqual(
@@ -219,7 +219,7 @@ describe('arq-gen dlq', () => {
       assert.equal(refused.code, 1);
       assert.equal(await queueDepth(`${queue}_dlq`), 1);
       const purged = await arqGen('dlq', 'purge', '-q', queue, '--yes');
-      assert.equal(purged.stdout, `removed 1 dead letter(s) from ${queue}_dlq\n`);
+      assert.equal(purged.stdout, `removed 1 dead letter from ${queue}_dlq\n`);
       assert.equal(await queueDepth(`${queue}_dlq`), 0);
     } finally {
       await client.close();
@@ -245,7 +245,7 @@ describe('arq-gen dlq', () => {
       await worker.close();
       await running;
       const replay = await arqGen('dlq', 'replay', '-q', queue, '--job-id', 'job-b');
-      assert.equal(replay.stdout, `replayed 1 job(s) into ${queue}; 2 left in ${queue}_dlq\n`, replay.stderr);
+      assert.equal(replay.stdout, `replayed 1 job into ${queue}; 2 left in ${queue}_dlq\n`, replay.stderr);
       assert.equal(await queueDepth(queue), 1);
       assert.equal(await queueDepth(`${queue}_dlq`), 2);
       const both = await arqGen('dlq', 'replay', '-q', queue, '--all', '--job-id', 'x');
