@@ -53,6 +53,35 @@ after(closeAdmin);
 const validArgs = JSON.stringify({ dataId: 1, action: 'process', payload: 'x' });
 
 describe('arq-gen enqueue', () => {
+  it('without a schema refuses, naming --schema and --unchecked, and publishes nothing; --unchecked publishes as given', async () => {
+    const queue = queueFor('cli-enqueue-unchecked');
+    const refused = await arqGen('enqueue', 'procesData', '--args', validArgs, '-q', queue);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stdout, '');
+    const lines = refused.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, refused.stderr);
+    assert.match(
+      lines[0] ?? '',
+      /^arq-gen enqueue: not publishing "procesData" unchecked: .*UNKNOWN_JOB.*--schema .*--unchecked/,
+    );
+    assert.equal(await queueDepth(queue), undefined, 'a refused call declared or published something');
+
+    const unchecked = await arqGen(
+      'enqueue',
+      'procesData',
+      '--args',
+      validArgs,
+      '-q',
+      queue,
+      '--unchecked',
+      '--job-id',
+      'u-1',
+    );
+    assert.equal(unchecked.code, 0, unchecked.stderr);
+    assert.equal(unchecked.stdout, 'u-1\n');
+    assert.equal(await queueDepth(queue), 1, '--unchecked publishes the job as given');
+  });
+
   it('validates against the schema, prints the job id, and publishes nothing when the args are invalid', async () => {
     const queue = queueFor('cli-enqueue');
     const invalid = await arqGen('enqueue', 'processData', '--args', '{"dataId":"one"}', '-m', schema, '-q', queue);
@@ -298,7 +327,7 @@ describe('arq-gen validate-config', () => {
       report.stdout,
       /FAIL timeouts: a job may run 7200000 ms, not below the broker's consumer_timeout of 1800000 ms/,
     );
-    assert.match(report.stdout, /2 problem\(s\) found\n$/);
+    assert.match(report.stdout, /2 problems found\n$/);
     assert.equal(await queueDepth(queue), 0, 'the check changed the queue');
   });
 });
