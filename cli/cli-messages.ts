@@ -3,22 +3,23 @@
  * lines). Failures are the runtime's error messages, which are English everywhere, like its errors.
  */
 import { localeFromEnvironment } from '../runtime/logger.js';
+import { plural } from '../runtime/plural.js';
 import type { Locale } from '../runtime/index.js';
 
 type Params = Record<string, string | number>;
 
 const en = {
   replayProgress: (p: Params) => `replayed ${p.replayed} (${p.scanned}/${p.total} looked at)`,
-  replayDone: (p: Params) => `replayed ${p.replayed} job(s) into ${p.queue}; ${p.kept} left in ${p.queue}_dlq`,
-  dlqPurged: (p: Params) => `removed ${p.removed} dead letter(s) from ${p.queue}_dlq`,
+  replayDone: (p: Params) => `replayed ${plural(p.replayed, 'job')} into ${p.queue}; ${p.kept} left in ${p.queue}_dlq`,
+  dlqPurged: (p: Params) => `removed ${plural(p.removed, 'dead letter')} from ${p.queue}_dlq`,
   dlqEmpty: (p: Params) => `no dead letters in ${p.queue}_dlq`,
-  queuePurged: (p: Params) => `removed ${p.removed} job(s) from ${p.queue}`,
+  queuePurged: (p: Params) => `removed ${plural(p.removed, 'job')} from ${p.queue}`,
   purgeQueueQuestion: (p: Params) => `remove every ready job from queue "${p.queue}"?`,
   purgeDlqQuestion: (p: Params) => `delete every dead letter of "${p.queue}"?`,
   refusedWithoutYes: (p: Params) => `refusing to ${p.action} without --yes (stdin is not a terminal)`,
   nothingRemoved: () => 'nothing removed',
   configOk: () => 'configuration ok',
-  configProblems: (p: Params) => `${p.count} problem(s) found`,
+  configProblems: (p: Params) => `${plural(p.count, 'problem')} found`,
   infoQueue: (p: Params) => `queue        ${p.queue}${p.exists ? '' : ' (does not exist yet)'}`,
   infoReady: (p: Params) => `ready        ${p.count}`,
   infoUnacked: (p: Params) => `unacked      ${p.count}`,

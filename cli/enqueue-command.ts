@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { InvalidModule, InvalidSettings, RabbitMQClient } from '../runtime/index.js';
+import { InvalidModule, InvalidSettings, RabbitMQClient, UncheckedEnqueueRefused } from '../runtime/index.js';
 import type { JobSpec, JobsDefinition } from '../runtime/index.js';
 import { parseDuration } from '../runtime/settings/parse-text.js';
 import { BrokerCommand } from './command-support.js';
@@ -12,8 +12,10 @@ export class EnqueueCommand extends BrokerCommand {
   static override usage = Command.Usage({
     description: 'Enqueue one job and print its id',
     details: `
-      With -m the arguments are validated by the job's Zod schema and the job goes to its own queue;
-      invalid arguments exit 1 and publish nothing. Without -m the arguments are published as given.
+      With --schema (-m) the job name and its arguments are checked against the job's Zod schema and the
+      job goes to its own queue; an unknown job or invalid arguments exit 1 and publish nothing. Without
+      a schema nothing can tell a typo from a job some worker runs (a worker dead-letters a job it does
+      not know as UNKNOWN_JOB), so the command refuses unless --unchecked says to publish it as given.
     `,
     examples: [
       [
@@ -24,6 +26,7 @@ export class EnqueueCommand extends BrokerCommand {
         'Run in 30 seconds, with a chosen id',
         `$0 enqueue cleanupExpired --args '{}' --defer 30s --job-id nightly-1 -m jobs.schema.ts`,
       ],
+      ['Published as given, with no schema to check it', `$0 enqueue sendReport --args '{"day":"monday"}' --unchecked`],
     ],
   });
 
@@ -34,8 +37,12 @@ export class EnqueueCommand extends BrokerCommand {
   queue = Option.String('-q,--queue', { description: "Queue (default: the job's, else default)" });
   schema = Option.String('-m,--schema', { description: 'jobs.schema.ts (path[:export]) to validate against' });
   queueType = Option.String('--queue-type', { description: 'quorum or classic, as the workers declare it' });
+  unchecked = Option.Boolean('--unchecked', false, {
+    description: 'Publish without a schema: neither the job name nor its arguments are checked',
+  });
 
   protected async run(): Promise<number> {
+    if (!this.schema && !this.unchecked) throw new UncheckedEnqueueRefused(this.job);
     const args = parseArgs(this.args);
     const spec = this.schema ? await this.jobSpec(this.schema) : {};
     const client = new RabbitMQClient({

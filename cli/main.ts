@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Builtins, Cli } from 'clipanion';
+import { Builtins } from 'clipanion';
 import { WorkerCommand } from './worker-command.js';
 import { EnqueueCommand } from './enqueue-command.js';
 import { PurgeQueueCommand, QueueInfoCommand } from './queue-commands.js';
@@ -10,9 +10,10 @@ import { HealthCommand } from './health-command.js';
 import { SchedulesListCommand } from './schedules-command.js';
 import { isEntryModule } from '../runtime/entry-module.js';
 import { findPackageManifest } from '../runtime/package-manifest.js';
+import { NamedValueCli } from './usage-placeholders.js';
 
 /** The `rabbitmq-arq` operator command line; each command is registered here, one line each. */
-export const cli = new Cli({
+export const cli = new NamedValueCli({
   binaryLabel: 'rabbitmq-arq',
   binaryName: 'rabbitmq-arq',
   binaryVersion: findPackageManifest('rabbitmq-arq', import.meta.url).version,

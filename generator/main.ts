@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-import { Builtins, Cli } from 'clipanion';
+import { Builtins } from 'clipanion';
 import { isEntryModule } from 'rabbitmq-arq/internal';
+import { NamedValueCli } from 'rabbitmq-arq/internal/command-line';
 import { GenerateCommand } from './generate-command.js';
 import { packageInfo } from './package-info.js';
 
 /** The `arq-gen` command line of the generator package: `arq-gen generate`. */
-export const cli = new Cli({
+export const cli = new NamedValueCli({
   binaryLabel: 'arq-gen (rabbitmq-arq generator)',
   binaryName: 'arq-gen',
   binaryVersion: packageInfo().version,

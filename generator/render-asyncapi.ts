@@ -18,7 +18,7 @@ import {
 } from 'rabbitmq-arq/internal';
 import { compareStrings } from './model.js';
 import type { JobModel, SchemaModel } from './model.js';
-import { doNotEdit, jobEnvelopeSchema, jsonFile } from './render-json-schemas.js';
+import { doNotEdit, embedSchema, jobEnvelopeSchema, jsonFile } from './render-json-schemas.js';
 
 export const asyncApiFile = 'asyncapi.json';
 const amqpBindingVersion = '0.3.0';
@@ -42,7 +42,7 @@ export function renderAsyncApi(model: SchemaModel): string {
   const operations: Record<string, unknown> = {};
   for (const job of model.jobs) {
     const key = jobKey(job);
-    schemas[`${key}Args`] = embedded(job.argsJsonSchema, `#/components/schemas/${key}Args`);
+    schemas[`${key}Args`] = embedSchema(job.argsJsonSchema, `#/components/schemas/${key}Args`);
     schemas[`${key}Message`] = jobEnvelopeSchema(job, { $ref: `#/components/schemas/${key}Args` });
     messages[key] = message(job, key);
   }
@@ -211,26 +211,6 @@ function headersSchema(): Record<string, unknown> {
     },
     required: ['x-retry-count', 'x-arq-version'],
   };
-}
-
-/**
- * A job's args schema placed inside the document: its `$schema` goes, and its local references
- * (`#/definitions/...`, which Zod writes for recursive types) are rewritten to point into its new place.
- */
-function embedded(jsonSchema: Record<string, unknown>, at: string): Record<string, unknown> {
-  const { $schema: _ignored, ...rest } = jsonSchema;
-  const rewrite = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(rewrite);
-    if (typeof value !== 'object' || value === null) return value;
-    return Object.fromEntries(
-      Object.entries(value).map(([name, inner]) =>
-        name === '$ref' && typeof inner === 'string' && inner.startsWith('#')
-          ? [name, at + inner.slice(1)]
-          : [name, rewrite(inner)],
-      ),
-    );
-  };
-  return rewrite(rest) as Record<string, unknown>;
 }
 
 function upperFirst(text: string): string {

@@ -12,6 +12,8 @@ import type { JobModel, SchemaModel } from './model.js';
 
 export const schemasFolder = 'schemas';
 export const envelopeFile = `${schemasFolder}/envelope.json`;
+/** The envelope with every job's args schema inside it: one file, no references to other files. */
+export const bundledEnvelopeFile = `${schemasFolder}/envelope.bundled.json`;
 const draft07 = 'http://json-schema.org/draft-07/schema#';
 
 /** The DO NOT EDIT line of every generated JSON file (in `$comment`, where JSON Schema keeps comments). */
@@ -62,17 +64,7 @@ export function renderJsonSchemas(model: SchemaModel): Map<string, string> {
   const files = new Map<string, string>();
   const comment = doNotEdit(model);
   for (const job of model.jobs) {
-    files.set(
-      `${schemasFolder}/${argsSchemaFile(job)}`,
-      jsonFile(
-        withHeader(job.argsJsonSchema, {
-          $id: uriOf(argsSchemaFile(job)),
-          $comment: comment,
-          title: `${job.typeName}Args`,
-          description: `Arguments of job "${job.name}" as they travel in the message body's kwargs (docs/wire-format.md). ${describeJob(job)}Fields with a default may be left out; the worker fills them in.`,
-        }),
-      ),
-    );
+    files.set(`${schemasFolder}/${argsSchemaFile(job)}`, jsonFile(argsSchema(job, comment)));
     if (job.resultJsonSchema !== undefined) {
       files.set(
         `${schemasFolder}/${resultSchemaFile(job)}`,
@@ -88,7 +80,39 @@ export function renderJsonSchemas(model: SchemaModel): Map<string, string> {
     }
   }
   files.set(envelopeFile, jsonFile(envelopeSchema(model, comment)));
+  files.set(bundledEnvelopeFile, jsonFile(bundledEnvelopeSchema(model, comment)));
   return files;
+}
+
+/** `schemas/<job>.args.json`: the job's args as they travel in `kwargs`. */
+function argsSchema(job: JobModel, comment: string): Record<string, unknown> {
+  return withHeader(job.argsJsonSchema, {
+    $id: uriOf(argsSchemaFile(job)),
+    $comment: comment,
+    title: `${job.typeName}Args`,
+    description: `Arguments of job "${job.name}" as they travel in the message body's kwargs (docs/wire-format.md). ${describeJob(job)}Fields with a default may be left out; the worker fills them in.`,
+  });
+}
+
+/**
+ * A schema placed inside another document at the JSON Pointer fragment `at` (`#/definitions/x`):
+ * its `$schema` goes, and its local references (`#/definitions/...`, which Zod writes for recursive
+ * types) are rewritten to start at `at`, so they still point at its own parts there.
+ */
+export function embedSchema(jsonSchema: Record<string, unknown>, at: string): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = jsonSchema;
+  const rewrite = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(rewrite);
+    if (typeof value !== 'object' || value === null) return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([name, inner]) =>
+        name === '$ref' && typeof inner === 'string' && inner.startsWith('#')
+          ? [name, at + inner.slice(1)]
+          : [name, rewrite(inner)],
+      ),
+    );
+  };
+  return rewrite(rest) as Record<string, unknown>;
 }
 
 function describeJob(job: JobModel): string {
@@ -157,30 +181,70 @@ export function jobEnvelopeSchema(job: JobModel, kwargs: Record<string, unknown>
   };
 }
 
-/**
- * `schemas/envelope.json`. Validators (ajv, Python's jsonschema) use the root: `function` picks the
- * job with `if`/`then`, so an error names the field that is wrong. Code generators (quicktype) use
- * `definitions`, one complete envelope per job, so each job gets its own type with typed `kwargs`.
- * (A `oneOf` over the jobs would do neither: quicktype merges the branches into one type whose
- * fields are all optional, and jsonschema reports only "not valid under any of the given schemas".)
- */
+/** `schemas/envelope.json`: each job's envelope refers to the job's `<job>.args.json` beside it. */
 function envelopeSchema(model: SchemaModel, comment: string): Record<string, unknown> {
-  const names = model.jobs.map((job) => job.name);
   return {
-    $schema: draft07,
-    $id: uriOf('envelope.json'),
-    $comment: comment,
-    title: 'JobMessage',
+    ...envelopeRoot(model, 'envelope.json', comment),
     description: `The body of a job message of ${model.schemaDisplayPath} (docs/wire-format.md): "function" names the job and "kwargs" must match that job's args schema. One complete envelope per job is under definitions (for code generators: quicktype --src-lang schema "envelope.json#/definitions/"). Fields the Python RabbitMQ-ARQ client adds (start_time, end_time, status, result, error) and any other field are allowed; workers ignore them.`,
+    ...envelopeChecks(model),
+    definitions: Object.fromEntries(
+      model.jobs.map((job) => [job.name, jobEnvelopeSchema(job, { $ref: uriOf(argsSchemaFile(job)) })]),
+    ),
+  };
+}
+
+/**
+ * `schemas/envelope.bundled.json`: the envelope of `envelope.json` with each job's args schema
+ * inside it, under `definitions` as `<job>.args` (job names are identifiers, so no job is called
+ * that), and every `$ref` local (`#/definitions/...`). A validator given this one document needs no
+ * reference store: `jsonschema.Draft7Validator(schema).validate(body)` in Python, gojsonschema in Go.
+ */
+function bundledEnvelopeSchema(model: SchemaModel, comment: string): Record<string, unknown> {
+  const definitions: Record<string, unknown> = {};
+  for (const job of model.jobs) {
+    const argsAt = `#/definitions/${pointerSegment(`${job.name}.args`)}`;
+    definitions[job.name] = jobEnvelopeSchema(job, { $ref: argsAt });
+  }
+  for (const job of model.jobs) {
+    const argsAt = `#/definitions/${pointerSegment(`${job.name}.args`)}`;
+    // The args file's own $id would make its references resolve against that file, not this one.
+    const { $id: _id, $comment: _comment, ...args } = argsSchema(job, comment);
+    definitions[`${job.name}.args`] = embedSchema(args, argsAt);
+  }
+  return {
+    ...envelopeRoot(model, 'envelope.bundled.json', comment),
+    description: `The body of a job message of ${model.schemaDisplayPath} (docs/wire-format.md), in one self-contained document: "function" names the job and "kwargs" must match that job's args schema, which is inside this file under definitions ("<job>.args"). The same schema as envelope.json, whose kwargs refer to the <job>.args.json files instead. Fields the Python RabbitMQ-ARQ client adds (start_time, end_time, status, result, error) and any other field are allowed; workers ignore them.`,
+    ...envelopeChecks(model),
+    definitions,
+  };
+}
+
+/** The header both envelope files open with. */
+function envelopeRoot(model: SchemaModel, fileName: string, comment: string): Record<string, unknown> {
+  return { $schema: draft07, $id: uriOf(fileName), $comment: comment, title: 'JobMessage' };
+}
+
+/**
+ * The root of both envelope files. Validators (ajv, Python's jsonschema) use it: `function` picks
+ * the job with `if`/`then`, so an error names the field that is wrong. Code generators (quicktype)
+ * use `definitions`, one complete envelope per job, so each job gets its own type with typed
+ * `kwargs`. (A `oneOf` over the jobs would do neither: quicktype merges the branches into one type
+ * whose fields are all optional, and jsonschema reports only "not valid under any of the given schemas".)
+ */
+function envelopeChecks(model: SchemaModel): Record<string, unknown> {
+  return {
     type: 'object',
-    properties: { function: { type: 'string', enum: names, description: 'The job name, matched verbatim.' } },
+    properties: {
+      function: {
+        type: 'string',
+        enum: model.jobs.map((job) => job.name),
+        description: 'The job name, matched verbatim.',
+      },
+    },
     required: ['function'],
     allOf: model.jobs.map((job) => ({
       if: { properties: { function: { const: job.name } }, required: ['function'] },
       then: { $ref: `#/definitions/${pointerSegment(job.name)}` },
     })),
-    definitions: Object.fromEntries(
-      model.jobs.map((job) => [job.name, jobEnvelopeSchema(job, { $ref: uriOf(argsSchemaFile(job)) })]),
-    ),
   };
 }

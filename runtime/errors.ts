@@ -298,3 +298,16 @@ export class PackageManifestMissing extends ArqError {
 export class TypeScriptLoaderMissing extends ArqError {
   readonly code = 'TYPESCRIPT_LOADER_MISSING';
 }
+
+/**
+ * `enqueue` without a schema and without `--unchecked`: a misspelt job name would be published, and
+ * every worker would dead-letter it as UNKNOWN_JOB. The message names both ways on.
+ */
+export class UncheckedEnqueueRefused extends ArqError {
+  readonly code = 'UNCHECKED_ENQUEUE_REFUSED';
+  constructor(readonly job: string) {
+    super(
+      `not publishing "${job}" unchecked: without a schema nothing checks that a worker knows this job (a typo is dead-lettered as UNKNOWN_JOB); give --schema jobs.schema.ts to check the name and arguments, or --unchecked to publish it as given`,
+    );
+  }
+}

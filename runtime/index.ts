@@ -38,6 +38,7 @@ export {
   StartupFailed,
   PackageManifestMissing,
   TypeScriptLoaderMissing,
+  UncheckedEnqueueRefused,
   UnknownJob,
   UnsupportedWireVersion,
   WorkerShutdown,

@@ -4,6 +4,7 @@
  */
 import type { Locale, LogFields, Logger, LogLevel } from './logger.js';
 import { logSeverity } from './logger.js';
+import { plural } from './plural.js';
 
 type Params = Record<string, string | number | boolean | undefined>;
 type Catalogue = Record<string, (p: Params) => string>;
@@ -18,14 +19,14 @@ const en = {
   'channel.closed': (p) => `channel ${p.role} closed by the broker: ${p.reason}; reopening`,
   'channel.failed': (p) => `channel ${p.role} cannot be reopened: ${p.reason}`,
   'worker.started': (p) =>
-    `worker ${p.worker} started: queues ${p.queues}, ${p.concurrency} concurrent jobs, jobs ${p.jobs}`,
+    `worker ${p.worker} started: queues ${p.queues}, ${plural(p.concurrency, 'concurrent job')}, jobs ${p.jobs}`,
   'worker.stopping': (p) =>
-    `worker stopping (${p.reason}): waiting up to ${p.timeout} ms for ${p.running} running job(s)`,
+    `worker stopping (${p.reason}): waiting up to ${p.timeout} ms for ${plural(p.running, 'running job')}`,
   'worker.stopped': (p) =>
     `worker stopped: ${p.completed} complete, ${p.failed} failed, ${p.retried} retried, ${p.deadLettered} dead-lettered`,
   'worker.signal_again': (p) => `received ${p.signal} again: aborting running jobs now`,
   'worker.stats': (p) =>
-    `◆ ${p.completed} jobs complete ◆ ${p.failed} failed ◆ ${p.retried} retried ◆ ${p.ongoing} ongoing ◆ ${p.deadLettered} dead-lettered ◆ ${p.aborted} aborted`,
+    `◆ ${plural(p.completed, 'job')} complete ◆ ${p.failed} failed ◆ ${p.retried} retried ◆ ${p.ongoing} ongoing ◆ ${p.deadLettered} dead-lettered ◆ ${p.aborted} aborted`,
   'worker.burst_drained': () => 'burst mode: queues drained; exiting',
   'worker.burst_timeout': (p) => `burst mode: timeout of ${p.timeout} ms reached; exiting`,
   'worker.hook_failed': (p) => `hook ${p.hook} failed: ${p.error}`,
@@ -46,14 +47,14 @@ const en = {
   'results.recovered': (p) => `result store ${p.url} is back; results are recorded again`,
   'worker.health_listening': (p) => `health and metrics on http://${p.address} (/healthz, /readyz, /metrics)`,
   'job.isolated': (p) =>
-    `job ${p.jobId} ${p.functionName} came back ${p.returns} times without an outcome (did it kill its worker?); running it alone`,
+    `job ${p.jobId} ${p.functionName} came back ${plural(p.returns, 'time')} without an outcome (did it kill its worker?); running it alone`,
   'job.return_counted': (p) => `job ${p.jobId} came back without an outcome; return ${p.returns} counted`,
-  'scheduler.leading': (p) => `this worker now fires the ${p.schedules} schedules of lease ${p.lease}`,
+  'scheduler.leading': (p) => `this worker now fires ${plural(p.schedules, 'schedule')} of lease ${p.lease}`,
   'scheduler.lease_lost': (p) => `lost the schedule lease ${p.lease}; another worker takes over`,
   'scheduler.fired': (p) => `schedule tick ${p.tick} of ${p.functionName}: job ${p.jobId}`,
   'scheduler.fire_failed': (p) => `schedule ticks of lease ${p.lease} were not confirmed (${p.error}); trying again`,
   'ladder.legacy_draining': (p) =>
-    `the ${p.version} delay ladder still holds ${p.waiting} jobs; they reach their queues through ${p.exchange} as they fall due`,
+    `the ${p.version} delay ladder still holds ${plural(p.waiting, 'job')}; they reach their queues through ${p.exchange} as they fall due`,
   'ladder.legacy_bind_failed': (p) =>
     `could not bind to the ${p.version} delay ladder (${p.reason}); jobs still waiting there will not arrive`,
 } satisfies Catalogue;

@@ -63,7 +63,8 @@ export interface RabbitMQSettings {
   delayPrefix?: string;
   /**
    * Minimum level of log lines.
-   * @defaultValue `info`
+   * @defaultValue `info` for a worker; `warn` for a client and for a worker on `memory://`, so a
+   * producer script or a test prints only warnings and errors unless asked
    */
   logLevel?: LogLevel;
   /**

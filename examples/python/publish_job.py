@@ -2,8 +2,8 @@
 """Publish one rabbitmq-arq job from Python with plain pika (see docs/other-languages.md).
 
 Builds the message body of docs/wire-format.md, validates it against the JSON Schema that
-`arq-gen generate` wrote (generated/schemas/envelope.json, whose kwargs refer to the job's args
-schema), and publishes it the way the TypeScript client does: persistent, content type
+`arq-gen generate` wrote (generated/schemas/envelope.bundled.json, the envelope with every job's
+args schema inside it), and publishes it the way the TypeScript client does: persistent, content type
 application/json, message_id = job id, headers x-retry-count 0 and x-arq-version 1, mandatory,
 with publisher confirms.
 
@@ -32,15 +32,12 @@ DEFAULT_SCHEMAS = Path(__file__).resolve().parents[2] / "generated" / "schemas"
 WIRE_VERSION = 1
 
 
-def load_schemas(folder):
-    """Every schema of the folder by its $id, so the envelope's $ref to <job>.args.json resolves."""
-    store = {}
-    for path in sorted(Path(folder).glob("*.json")):
-        schema = json.loads(path.read_text(encoding="utf-8"))
-        store[schema["$id"]] = schema
-    if "envelope.json" not in store:
-        sys.exit(f"no envelope.json in {folder}: run `npm run generate` first")
-    return store
+def load_envelope(folder):
+    """The bundled envelope: one self-contained file, so the validator needs no reference store."""
+    path = Path(folder) / "envelope.bundled.json"
+    if not path.exists():
+        sys.exit(f"no envelope.bundled.json in {folder}: run `npm run generate` first")
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
@@ -63,10 +60,8 @@ def format_checker():
     return checker
 
 
-def envelope_validator(store):
-    envelope = store["envelope.json"]
-    resolver = jsonschema.RefResolver.from_schema(envelope, store=store)
-    return jsonschema.Draft7Validator(envelope, resolver=resolver, format_checker=format_checker())
+def envelope_validator(envelope):
+    return jsonschema.Draft7Validator(envelope, format_checker=format_checker())
 
 
 def build_body(function, kwargs, queue, defer_by=None):
@@ -141,7 +136,7 @@ def main():
 
     kwargs = json.loads(options.kwargs) if options.kwargs else demo_kwargs()
     body = build_body(options.function, kwargs, options.queue, options.defer_by)
-    errors = sorted(envelope_validator(load_schemas(options.schemas)).iter_errors(body), key=lambda e: list(e.path))
+    errors = sorted(envelope_validator(load_envelope(options.schemas)).iter_errors(body), key=lambda e: list(e.path))
     for error in errors:
         where = "/".join(str(part) for part in error.absolute_path) or "(body)"
         print(f"invalid: {where}: {error.message}", file=sys.stderr)

@@ -28,6 +28,11 @@ export const defaults = {
   heartbeat: 60_000,
   delayPrefix: 'arq',
   logLevel: 'info',
+  /**
+   * The level of a client, and of a worker on `memory://`: a producer script or a test prints only
+   * warnings and errors unless its `logLevel` asks for more.
+   */
+  quietLogLevel: 'warn',
   queueName: 'default',
   queueType: 'quorum',
   maxMessageBytes: 1_048_576,
@@ -208,10 +213,12 @@ export interface ResolvedConnectionSettings {
   logger: Logger;
 }
 
-function resolveConnection(input: RabbitMQSettings): ResolvedConnectionSettings {
-  const logLevel = input.logLevel ?? defaults.logLevel;
+function resolveConnection(input: RabbitMQSettings, role: 'client' | 'worker'): ResolvedConnectionSettings {
+  const url = input.url ?? defaultUrl();
+  const quiet = role === 'client' || url.startsWith('memory://');
+  const logLevel = input.logLevel ?? (quiet ? defaults.quietLogLevel : defaults.logLevel);
   return {
-    url: input.url ?? defaultUrl(),
+    url,
     connectionName: input.connectionName,
     connectionTimeout: input.connectionTimeout ?? defaults.connectionTimeout,
     heartbeat: input.heartbeat ?? defaults.heartbeat,
@@ -249,7 +256,7 @@ export interface ResolvedClientSettings extends ResolvedConnectionSettings {
 export function resolveClientSettings(input: ClientSettings = {}): ResolvedClientSettings {
   const valid = validate(clientSettingsSchema, input, 'client') as ClientSettings;
   return {
-    ...resolveConnection(valid),
+    ...resolveConnection(valid, 'client'),
     defaultQueue: valid.defaultQueue ?? defaults.queueName,
     queueType: valid.queueType ?? defaults.queueType,
     maxMessageBytes: valid.maxMessageBytes ?? defaults.maxMessageBytes,
@@ -290,7 +297,7 @@ export function resolveWorkerSettings<State extends WorkerState>(
   const maxConcurrentJobs = input.maxConcurrentJobs ?? defaults.maxConcurrentJobs;
   const burst = input.burst === true ? {} : input.burst || undefined;
   return {
-    ...resolveConnection(input),
+    ...resolveConnection(input, 'worker'),
     handlers: input.handlers,
     queueName: input.queueName ?? defaults.queueName,
     queueType: input.queueType ?? defaults.queueType,

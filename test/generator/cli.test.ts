@@ -36,7 +36,7 @@ describe('arq-gen generate', { concurrency: true }, () => {
     const { scratch, flags } = project({ 'jobs.schema.ts': schemaFile('{ jobs: { ping: { args: z.object({}) } } }') });
     const result = await arqGen(['generate', ...flags]);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /generated\/: 8 written, 0 unchanged \(1 job from .*jobs\.schema\.ts\)/);
+    assert.match(result.stdout, /generated\/: 9 written, 0 unchanged \(1 job from .*jobs\.schema\.ts\)/);
     assert.ok(existsSync(join(scratch.folder, 'handlers/ping.ts')));
     const check = await arqGen(['generate', '--check', ...flags]);
     assert.equal(check.code, 0, check.stderr);

@@ -54,6 +54,15 @@ function validator(ajv: Ajv, file: string): ValidateFunction {
   return validate;
 }
 
+/** Every `$ref` in a schema, depth first. */
+function referencesIn(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(referencesIn);
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, inner]) =>
+    key === '$ref' && typeof inner === 'string' ? [inner] : referencesIn(inner),
+  );
+}
+
 /** Loads a project's schema module the way the generator does (tsx runs it), for its live Zod schemas. */
 async function zodJobs(project: Project): Promise<Record<string, { args: z.ZodType }>> {
   const module = (await import(pathToFileURL(join(project.options.cwd, project.options.schema)).href)) as {
@@ -76,6 +85,22 @@ describe('JSON Schema and AsyncAPI output', () => {
         // Compiling resolves every $ref (the envelope's point at the args files).
         validator(ajv, file);
       }
+    });
+
+    it(`${project.name}: the bundled envelope stands alone: every $ref is local and it compiles with no other schema`, async () => {
+      const { schemas } = await contracts(project);
+      const bundled = schemas.get('envelope.bundled.json');
+      assert.ok(bundled, 'no envelope.bundled.json');
+      const refs = referencesIn(bundled);
+      assert.ok(refs.length > 0);
+      for (const ref of refs) assert.match(ref, /^#\/definitions\//, `a $ref outside the file: ${ref}`);
+      const alone = new Ajv({ strict: true, allErrors: true });
+      addFormats(alone);
+      // compile resolves every $ref; one that pointed at another file would throw here.
+      alone.compile(bundled);
+      const jobs = Object.keys((schemas.get('envelope.json') as { definitions: object }).definitions);
+      const definitions = Object.keys(bundled.definitions as object);
+      assert.deepEqual(definitions.sort(), [...jobs, ...jobs.map((job) => `${job}.args`)].sort());
     });
 
     it(`${project.name}: the AsyncAPI document parses with no error in the official parser`, async () => {
@@ -106,6 +131,13 @@ describe('JSON Schema and AsyncAPI output', () => {
     const demo = projects.find((project) => project.name === 'demo') as Project;
     const { ajv } = await contracts(demo);
     const envelope = validator(ajv, 'envelope.json');
+    const bundled = validator(ajv, 'envelope.bundled.json');
+    /** The envelope's verdict, which envelope.bundled.json must share; the errors read are envelope.json's. */
+    const verdict = (body: unknown): boolean => {
+      const valid = envelope(body);
+      assert.equal(bundled(body), valid, `envelope.bundled.json disagrees on ${JSON.stringify(body)}`);
+      return valid;
+    };
     const ours = JSON.parse(
       encodeJobBody({
         jobId: 'b3a9e0c4d5f61728394a5b6c7d8e9f01',
@@ -119,7 +151,7 @@ describe('JSON Schema and AsyncAPI output', () => {
         expires: new Date('2025-01-10T11:30:45.123Z'),
       }).toString('utf8'),
     ) as Record<string, unknown>;
-    assert.equal(envelope(ours), true, ajv.errorsText(envelope.errors));
+    assert.equal(verdict(ours), true, ajv.errorsText(envelope.errors));
     // The Python client's body: microsecond +00:00 times, and five more fields the worker ignores.
     const python = {
       ...ours,
@@ -131,14 +163,14 @@ describe('JSON Schema and AsyncAPI output', () => {
       result: null,
       error: null,
     };
-    assert.equal(envelope(python), true, ajv.errorsText(envelope.errors));
+    assert.equal(verdict(python), true, ajv.errorsText(envelope.errors));
 
-    assert.equal(envelope({ ...ours, kwargs: { dataId: 'x', action: 'process', payload: 'x' } }), false);
+    assert.equal(verdict({ ...ours, kwargs: { dataId: 'x', action: 'process', payload: 'x' } }), false);
     assert.ok(envelope.errors?.some((error) => error.instancePath === '/kwargs/dataId'));
-    assert.equal(envelope({ ...ours, function: 'noSuchJob' }), false);
+    assert.equal(verdict({ ...ours, function: 'noSuchJob' }), false);
     assert.ok(envelope.errors?.some((error) => error.instancePath === '/function'));
-    assert.equal(envelope({ ...ours, enqueue_time: '2025-01-10T10:30:45' }), false, 'a time without an offset');
-    assert.equal(envelope({ ...ours, args: [123] }), false, 'positional args are outside the contract');
+    assert.equal(verdict({ ...ours, enqueue_time: '2025-01-10T10:30:45' }), false, 'a time without an offset');
+    assert.equal(verdict({ ...ours, args: [123] }), false, 'positional args are outside the contract');
     // Each job's envelope on its own, as quicktype reads it.
     const perJob = ajv.getSchema('envelope.json#/definitions/processData');
     assert.ok(perJob);

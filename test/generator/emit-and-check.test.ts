@@ -43,18 +43,19 @@ describe('emit and check', { concurrency: true }, () => {
         'worker.ts',
       ]);
       assert.deepEqual(readdirSync(join(scratch.folder, 'generated/schemas')).sort(), [
+        'envelope.bundled.json',
         'envelope.json',
         'first.args.json',
         'second.args.json',
         'second.result.json',
       ]);
       assert.deepEqual(readdirSync(join(scratch.folder, 'handlers')).sort(), ['first.ts', 'index.ts', 'second.ts']);
-      assert.match(first.messages[0] ?? '', /^generated\/: 10 written, 0 unchanged \(2 jobs from jobs\.schema\.ts\)$/);
+      assert.match(first.messages[0] ?? '', /^generated\/: 11 written, 0 unchanged \(2 jobs from jobs\.schema\.ts\)$/);
       assert.ok(first.messages.includes('created handlers/first.ts'));
 
       const second = await runGenerate(scratch.options());
       assert.equal(second.exitCode, 0);
-      assert.deepEqual(second.messages, ['generated/: 0 written, 10 unchanged (2 jobs from jobs.schema.ts)']);
+      assert.deepEqual(second.messages, ['generated/: 0 written, 11 unchanged (2 jobs from jobs.schema.ts)']);
 
       const check = await runGenerate(scratch.options({ check: true }));
       assert.equal(check.exitCode, 0);
@@ -200,7 +201,7 @@ describe('emit and check', { concurrency: true }, () => {
       const scratch = project();
       const report = await runGenerate(scratch.options({ check: true }));
       assert.equal(report.exitCode, 1);
-      assert.equal(report.errors.filter((line) => line.startsWith('  missing: ')).length, 10);
+      assert.equal(report.errors.filter((line) => line.startsWith('  missing: ')).length, 11);
       assert.equal(existsSync(join(scratch.folder, 'generated')), false);
     });
 

@@ -30,6 +30,12 @@ export const goWithAmqp091: ExternalTool = {
     existsSync('/usr/share/gocode/src/github.com/rabbitmq/amqp091-go'),
 };
 
+export const goWithJsonSchema: ExternalTool = {
+  name: 'go and gojsonschema in /usr/share/gocode',
+  install: 'apt install golang-go golang-github-xeipuuv-gojsonschema-dev',
+  present: () => runs('go', ['version']) && existsSync('/usr/share/gocode/src/github.com/xeipuuv/gojsonschema'),
+};
+
 function inCI(): boolean {
   return process.env.CI === 'true' || process.env.CI === '1';
 }

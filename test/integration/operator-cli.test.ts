@@ -1,4 +1,4 @@
-/** The operator commands as a user runs them: real `arq-gen` processes against the real broker. */
+/** The operator commands as a user runs them: real `rabbitmq-arq` processes against the real broker. */
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, afterEach, describe, it } from 'node:test';
@@ -19,11 +19,11 @@ const main = new URL('../../cli/main.ts', import.meta.url).pathname;
 const schema = new URL('../../jobs.schema.ts', import.meta.url).pathname;
 const queues: string[] = [];
 
-async function arqGen(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return arqGenWith({}, ...args);
+async function rabbitmqArq(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return rabbitmqArqWith({}, ...args);
 }
 
-async function arqGenWith(
+async function rabbitmqArqWith(
   env: NodeJS.ProcessEnv,
   ...args: string[]
 ): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -53,18 +53,56 @@ after(closeAdmin);
 const validArgs = JSON.stringify({ dataId: 1, action: 'process', payload: 'x' });
 
 describe('rabbitmq-arq enqueue', () => {
+  it('without a schema refuses, naming --schema and --unchecked, and publishes nothing; --unchecked publishes as given', async () => {
+    const queue = queueFor('cli-enqueue-unchecked');
+    const refused = await rabbitmqArq('enqueue', 'procesData', '--args', validArgs, '-q', queue);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stdout, '');
+    const lines = refused.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, refused.stderr);
+    assert.match(
+      lines[0] ?? '',
+      /^rabbitmq-arq enqueue: not publishing "procesData" unchecked: .*UNKNOWN_JOB.*--schema .*--unchecked/,
+    );
+    assert.equal(await queueDepth(queue), undefined, 'a refused call declared or published something');
+
+    const unchecked = await rabbitmqArq(
+      'enqueue',
+      'procesData',
+      '--args',
+      validArgs,
+      '-q',
+      queue,
+      '--unchecked',
+      '--job-id',
+      'u-1',
+    );
+    assert.equal(unchecked.code, 0, unchecked.stderr);
+    assert.equal(unchecked.stdout, 'u-1\n');
+    assert.equal(await queueDepth(queue), 1, '--unchecked publishes the job as given');
+  });
+
   it('validates against the schema, prints the job id, and publishes nothing when the args are invalid', async () => {
     const queue = queueFor('cli-enqueue');
-    const invalid = await arqGen('enqueue', 'processData', '--args', '{"dataId":"one"}', '-m', schema, '-q', queue);
+    const invalid = await rabbitmqArq(
+      'enqueue',
+      'processData',
+      '--args',
+      '{"dataId":"one"}',
+      '-m',
+      schema,
+      '-q',
+      queue,
+    );
     assert.equal(invalid.code, 1);
     assert.match(invalid.stderr, /^rabbitmq-arq enqueue: invalid arguments for job "processData": dataId: /);
     assert.equal(await queueDepth(queue), undefined, 'an invalid call declared or published something');
 
-    const unknown = await arqGen('enqueue', 'noSuchJob', '--args', '{}', '-m', schema, '-q', queue);
+    const unknown = await rabbitmqArq('enqueue', 'noSuchJob', '--args', '{}', '-m', schema, '-q', queue);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /has no job "noSuchJob"; its jobs are .*processData/);
 
-    const ok = await arqGen(
+    const ok = await rabbitmqArq(
       'enqueue',
       'processData',
       '--args',
@@ -80,7 +118,7 @@ describe('rabbitmq-arq enqueue', () => {
     assert.equal(ok.stdout, 'j-1\n');
     assert.equal(await queueDepth(queue), 1);
 
-    const deferred = await arqGen(
+    const deferred = await rabbitmqArq(
       'enqueue',
       'processData',
       '--args',
@@ -107,30 +145,30 @@ describe('rabbitmq-arq queue-info and purge-queue', () => {
     } finally {
       await client.close();
     }
-    const info = await arqGen('queue-info', '-q', queue, '--json');
+    const info = await rabbitmqArq('queue-info', '-q', queue, '--json');
     assert.equal(info.code, 0, info.stderr);
     const parsed = JSON.parse(info.stdout) as Record<string, unknown>;
     assert.deepEqual(
       { ready: parsed.ready, unacked: parsed.unacked, consumers: parsed.consumers, deadLetters: parsed.deadLetters },
       { ready: 3, unacked: null, consumers: 0, deadLetters: 0 },
     );
-    const text = await arqGen('queue-info', '-q', queue);
+    const text = await rabbitmqArq('queue-info', '-q', queue);
     assert.match(text.stdout, /ready +3\nunacked +unknown \(give --management-url\)/);
 
-    const refused = await arqGen('purge-queue', '-q', queue);
+    const refused = await rabbitmqArq('purge-queue', '-q', queue);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /without --yes \(stdin is not a terminal\)/);
     assert.equal(await queueDepth(queue), 3, 'a refused purge removed something');
 
-    const purged = await arqGen('purge-queue', '-q', queue, '--yes');
+    const purged = await rabbitmqArq('purge-queue', '-q', queue, '--yes');
     assert.equal(purged.code, 0, purged.stderr);
-    assert.equal(purged.stdout, `removed 3 job(s) from ${queue}\n`);
+    assert.equal(purged.stdout, `removed 3 jobs from ${queue}\n`);
     assert.equal(await queueDepth(queue), 0);
   });
 
   it('says in one line, without the password, that no broker answers', async () => {
     const started = Date.now();
-    const dead = await arqGen('queue-info', '-q', 'x', '-u', 'amqp://guest:s3cret-pw@127.0.0.1:1');
+    const dead = await rabbitmqArq('queue-info', '-q', 'x', '-u', 'amqp://guest:s3cret-pw@127.0.0.1:1');
     assert.equal(dead.code, 1);
     assert.ok(Date.now() - started < 20_000, 'the CLI waits 5 s by default, not 30');
     assert.match(
@@ -172,7 +210,7 @@ describe('rabbitmq-arq dlq', () => {
       await client.enqueueJobs(Array.from({ length: total }, (_, n) => ({ name: 'flaky', args: { n } })));
       assert.ok(await waitFor(async () => (await queueDepth(`${queue}_dlq`)) === total, 60_000), 'not all dead');
 
-      const listed = await arqGen('dlq', 'list', '-q', queue, '--limit', '3', '--json');
+      const listed = await rabbitmqArq('dlq', 'list', '-q', queue, '--limit', '3', '--json');
       assert.equal(listed.code, 0, listed.stderr);
       const letters = listed.stdout
         .trim()
@@ -187,21 +225,21 @@ describe('rabbitmq-arq dlq', () => {
         assert.match(String(letter.errorMessage), /^gave up on \d+$/);
         assert.match(String(letter.failedAt), /^\d{4}-\d\d-\d\dT/);
       }
-      const human = await arqGen('dlq', 'list', '-q', queue, '--limit', '1');
+      const human = await rabbitmqArq('dlq', 'list', '-q', queue, '--limit', '1');
       assert.match(
         human.stdout,
         /flaky {2}tries=2 {2}\S+ {2}NonRetryable \[NON_RETRYABLE\] \(non_retriable\): gave up on \d+/,
       );
       assert.equal(await queueDepth(`${queue}_dlq`), total, 'listing removed dead letters');
 
-      const none = await arqGen('dlq', 'replay', '-q', queue, '--error-type', 'JobTimeout');
+      const none = await rabbitmqArq('dlq', 'replay', '-q', queue, '--error-type', 'JobTimeout');
       assert.equal(none.code, 0, none.stderr);
-      assert.equal(none.stdout, `replayed 0 job(s) into ${queue}; ${total} left in ${queue}_dlq\n`);
+      assert.equal(none.stdout, `replayed 0 jobs into ${queue}; ${total} left in ${queue}_dlq\n`);
 
       failing = false;
-      const replay = await arqGen('dlq', 'replay', '-q', queue, '--all');
+      const replay = await rabbitmqArq('dlq', 'replay', '-q', queue, '--all');
       assert.equal(replay.code, 0, replay.stderr);
-      assert.equal(replay.stdout, `replayed ${total} job(s) into ${queue}; 0 left in ${queue}_dlq\n`);
+      assert.equal(replay.stdout, `replayed ${total} jobs into ${queue}; 0 left in ${queue}_dlq\n`);
       assert.ok(await waitFor(() => completed.size === total, 60_000), `${completed.size} of ${total} completed`);
       await new Promise((resolve) => setTimeout(resolve, 500));
       assert.deepEqual(
@@ -215,11 +253,11 @@ describe('rabbitmq-arq dlq', () => {
       failing = true;
       await client.enqueueJob('flaky', { n: -1 }, { jobId: 'one-dead' });
       assert.ok(await waitFor(async () => (await queueDepth(`${queue}_dlq`)) === 1, 30_000));
-      const refused = await arqGen('dlq', 'purge', '-q', queue);
+      const refused = await rabbitmqArq('dlq', 'purge', '-q', queue);
       assert.equal(refused.code, 1);
       assert.equal(await queueDepth(`${queue}_dlq`), 1);
-      const purged = await arqGen('dlq', 'purge', '-q', queue, '--yes');
-      assert.equal(purged.stdout, `removed 1 dead letter(s) from ${queue}_dlq\n`);
+      const purged = await rabbitmqArq('dlq', 'purge', '-q', queue, '--yes');
+      assert.equal(purged.stdout, `removed 1 dead letter from ${queue}_dlq\n`);
       assert.equal(await queueDepth(`${queue}_dlq`), 0);
     } finally {
       await client.close();
@@ -244,11 +282,11 @@ describe('rabbitmq-arq dlq', () => {
       assert.ok(await waitFor(async () => (await queueDepth(`${queue}_dlq`)) === 3, 30_000));
       await worker.close();
       await running;
-      const replay = await arqGen('dlq', 'replay', '-q', queue, '--job-id', 'job-b');
-      assert.equal(replay.stdout, `replayed 1 job(s) into ${queue}; 2 left in ${queue}_dlq\n`, replay.stderr);
+      const replay = await rabbitmqArq('dlq', 'replay', '-q', queue, '--job-id', 'job-b');
+      assert.equal(replay.stdout, `replayed 1 job into ${queue}; 2 left in ${queue}_dlq\n`, replay.stderr);
       assert.equal(await queueDepth(queue), 1);
       assert.equal(await queueDepth(`${queue}_dlq`), 2);
-      const both = await arqGen('dlq', 'replay', '-q', queue, '--all', '--job-id', 'x');
+      const both = await rabbitmqArq('dlq', 'replay', '-q', queue, '--all', '--job-id', 'x');
       assert.equal(both.code, 1);
       assert.match(both.stderr, /give exactly one of --all, --job-id ID or --error-type TYPE/);
     } finally {
@@ -263,11 +301,11 @@ describe('rabbitmq-arq validate-config', () => {
 
   it('passes a good configuration, and reports every settings problem at once', async () => {
     const queue = queueFor('cli-validate-ok');
-    const good = await arqGenWith({ ARQ_QUEUE: queue }, 'validate-config', '-m', module);
+    const good = await rabbitmqArqWith({ ARQ_QUEUE: queue }, 'validate-config', '-m', module);
     assert.equal(good.code, 0, good.stdout + good.stderr);
     assert.match(good.stdout, /configuration ok\n$/);
 
-    const bad = await arqGenWith(
+    const bad = await rabbitmqArqWith(
       { ARQ_QUEUE: queue, ARQ_MAX_CONCURRENT_JOBS: '0', ARQ_PREFETCH_COUNT: '70000' },
       'validate-config',
       '-m',
@@ -281,7 +319,7 @@ describe('rabbitmq-arq validate-config', () => {
   it('catches a queue declared with other arguments and a job timeout above the consumer timeout', async () => {
     const queue = queueFor('cli-validate-bad');
     await withChannel((channel) => channel.assertQueue(queue, { durable: true }));
-    const report = await arqGenWith(
+    const report = await rabbitmqArqWith(
       { ARQ_QUEUE: queue, ARQ_JOB_TIMEOUT: '2h' },
       'validate-config',
       '-m',
@@ -298,17 +336,16 @@ describe('rabbitmq-arq validate-config', () => {
       report.stdout,
       /FAIL timeouts: a job may run 7200000 ms, not below the broker's consumer_timeout of 1800000 ms/,
     );
-    assert.match(report.stdout, /2 problem\(s\) found\n$/);
+    assert.match(report.stdout, /2 problems found\n$/);
     assert.equal(await queueDepth(queue), 0, 'the check changed the queue');
   });
 });
 
-describe('arq-gen --help and --version', () => {
+describe('rabbitmq-arq --help and --version', () => {
   it('lists every command, without colour when piped', async () => {
-    const help = await arqGen('--help');
+    const help = await rabbitmqArq('--help');
     assert.equal(help.code, 0);
     for (const command of [
-      'generate',
       'worker',
       'enqueue',
       'queue-info',
@@ -318,9 +355,10 @@ describe('arq-gen --help and --version', () => {
       'dlq purge',
       'validate-config',
     ])
-      assert.ok(help.stdout.includes(`arq-gen ${command} `), `--help does not list ${command}`);
+      assert.ok(help.stdout.includes(`rabbitmq-arq ${command} `), `--help does not list ${command}`);
+    assert.ok(!help.stdout.includes('rabbitmq-arq generate'), 'generate is the arq-gen package, not rabbitmq-arq');
     assert.ok(!help.stdout.includes(String.fromCharCode(27)), 'colour codes in piped output');
-    const version = await arqGen('--version');
+    const version = await rabbitmqArq('--version');
     assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
   });
 });
