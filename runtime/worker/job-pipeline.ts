@@ -8,7 +8,7 @@ import type { RuntimeLog } from '../messages.js';
 import type { ResolvedWorkerSettings } from '../settings/settings.js';
 import { oneLine } from '../transport/connection.js';
 import type { JobContext, JobOutcome, WorkerState } from '../types.js';
-import { decodeJobMessage } from '../wire-format.js';
+import { decodeJobMessage, replayTokenOf } from '../wire-format.js';
 import type { JobEnvelope } from '../wire-format.js';
 import { admitDelivery } from './admission.js';
 import { ISOLATE_AFTER_RETURNS, mustCountReturn, returnsOf } from './crash-guard.js';
@@ -81,12 +81,15 @@ export class JobPipeline<State extends WorkerState> {
     }
     delivery.started = true;
     const startTime = new Date();
-    const attempt: AttemptFacts = { job, queue, startTime };
+    const attempt: AttemptFacts = { job, queue, startTime, replay: replayTokenOf(message.properties.headers) };
     delivery.attempt = attempt;
     const recorder = this.deps.recorder();
-    if (recorder && (await recorder.begin(attempt)) === 'aborted') {
+    const begun = recorder ? await recorder.begin(attempt) : 'run';
+    if (begun !== 'run') {
       release();
-      return this.deps.outcomes.skipAborted(delivery, job);
+      return begun === 'aborted'
+        ? this.deps.outcomes.skipAborted(delivery, job)
+        : this.deps.outcomes.skipFinal(delivery, job);
     }
     if (job.jobTry === 1) {
       const since = job.deferUntil ?? job.enqueueTime;

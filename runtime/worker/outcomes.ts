@@ -101,6 +101,17 @@ export class Outcomes {
     this.countAborted(job, delivery.queue, 'before it ran');
   }
 
+  /**
+   * The job already ended (its record is final): this delivery is a redelivery after its worker
+   * wrote the outcome and died before the ack. Acked, never run again; the record stays as it is.
+   */
+  skipFinal(delivery: Delivery, job: JobEnvelope): void {
+    ack(delivery);
+    this.deps.metrics.count('alreadyFinal', job.functionName, delivery.queue);
+    if (this.deps.log.debugEnabled)
+      this.deps.log.debug('job.already_final', { jobId: job.jobId, functionName: job.functionName });
+  }
+
   /** Sends an early delivery back through the delay ladder, unchanged. */
   async deferAgain(delivery: Delivery, job: JobEnvelope, remaining: number): Promise<void> {
     const message = redeferMessage(delivery, job.jobId, remaining, this.deps.settings.delayPrefix);
