@@ -18,6 +18,7 @@ import type { Delivery } from './delivery.js';
 import type { AttemptFacts, JobRecorder } from './job-recorder.js';
 import type { JobRegistry, RegisteredJob } from './job-registry.js';
 import type { Outcomes } from './outcomes.js';
+import type { PendingRetries } from './pending-retries.js';
 import { runHandler } from './run-handler.js';
 import type { Semaphore } from './semaphore.js';
 import type { WorkerMetrics } from './worker-metrics.js';
@@ -34,8 +35,8 @@ export interface PipelineDeps<State extends WorkerState> {
   outcomes: Outcomes;
   recorder: () => JobRecorder | undefined;
   stopRequested: () => boolean;
-  /** `jobId:jobTry` of retries this worker published; a delivery of one means it came back. */
-  pendingRetries: Map<string, number>;
+  /** Burst mode only: retries this worker published; a delivery of one means it came back. */
+  pendingRetries: PendingRetries | undefined;
 }
 
 export class JobPipeline<State extends WorkerState> {
@@ -51,7 +52,7 @@ export class JobPipeline<State extends WorkerState> {
     if (!decoded.ok) return this.deps.outcomes.deadLetter(delivery, decoded.error, 'invalid', decoded.partial);
     const job = decoded.job;
     if (decoded.assignedJobId) this.deps.log.warn('job.assigned_id', { queue, jobId: job.jobId });
-    if (this.deps.pendingRetries.size > 0) this.deps.pendingRetries.delete(`${job.jobId}:${job.jobTry}`);
+    this.deps.pendingRetries?.delivered(job.jobId, job.jobTry);
     const { queueType } = this.deps.settings;
     const returns = returnsOf(message, queueType);
     if (mustCountReturn(message, queueType)) return this.deps.outcomes.countReturn(delivery, job, returns + 1);

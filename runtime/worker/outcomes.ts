@@ -18,6 +18,7 @@ import type { Delivery } from './delivery.js';
 import type { JobRecorder } from './job-recorder.js';
 import type { RegisteredJob } from './job-registry.js';
 import { countedReturnMessage, deadLetterMessage, redeferMessage, retryMessage } from './outcome-messages.js';
+import type { PendingRetries } from './pending-retries.js';
 import { decideFailure } from './retry-policy.js';
 import { checkResult } from './run-handler.js';
 import type { WorkerMetrics } from './worker-metrics.js';
@@ -38,8 +39,8 @@ export interface OutcomeDeps {
   metrics: WorkerMetrics;
   publisher: () => ConfirmPublisher;
   recorder: () => JobRecorder | undefined;
-  /** `jobId:jobTry` of retries this worker published → due time; burst mode waits for them. */
-  pendingRetries: Map<string, number>;
+  /** Burst mode only: the retries it waits to see again. */
+  pendingRetries: PendingRetries | undefined;
 }
 
 export class Outcomes {
@@ -168,7 +169,7 @@ export class Outcomes {
     const { settings, metrics, log, pendingRetries } = this.deps;
     const retry = retryMessage(job, delivery, delay, settings.delayPrefix, Date.now());
     if (!(await this.publishSuccessor(delivery, job.jobId, retry.message))) return;
-    pendingRetries.set(`${job.jobId}:${retry.jobTry}`, retry.due);
+    pendingRetries?.published(job.jobId, retry.jobTry, retry.due, Date.now());
     metrics.count('retried', job.functionName, delivery.queue);
     const recorder = this.deps.recorder();
     if (recorder && delivery.attempt)

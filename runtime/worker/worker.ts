@@ -30,7 +30,9 @@ import { Outcomes } from './outcomes.js';
 import { JobPipeline } from './job-pipeline.js';
 import { Consumers } from './consumers.js';
 import { watchBurst } from './burst-watch.js';
+import type { BurstProbes } from './burst-watch.js';
 import { ShutdownSignals } from './shutdown-signals.js';
+import { PendingRetries } from './pending-retries.js';
 
 export type { WorkerStats } from './worker-metrics.js';
 
@@ -43,8 +45,8 @@ export class Worker<State extends WorkerState = WorkerState> {
   private readonly semaphore: Semaphore;
   private readonly deliveries = new Set<Delivery>();
   private readonly consumers: Consumers;
-  /** `jobId:jobTry` of retries this worker published → due time; burst mode waits for them. */
-  private readonly pendingRetries = new Map<string, number>();
+  /** Burst mode only: retries this worker published and waits to see again before it stops. */
+  private readonly pendingRetries: PendingRetries | undefined;
   private readonly metrics: WorkerMetrics;
   private readonly outcomes: Outcomes;
   private readonly pipeline: JobPipeline<State>;
@@ -72,6 +74,7 @@ export class Worker<State extends WorkerState = WorkerState> {
     this.log = new RuntimeLog(this.settings.logger, this.settings.locale, this.settings.logLevel);
     this.registry = buildRegistry(this.settings);
     this.semaphore = new Semaphore(this.settings.maxConcurrentJobs);
+    this.pendingRetries = this.settings.burst ? new PendingRetries() : undefined;
     const exported = this.settings.healthPort !== undefined || this.settings.metricsRegistry !== undefined;
     this.metrics = new WorkerMetrics(exported, this.settings.metricsRegistry, () => this.semaphore.inUse);
     this.outcomes = new Outcomes({
@@ -118,6 +121,11 @@ export class Worker<State extends WorkerState = WorkerState> {
 
   get stats(): WorkerStats {
     return this.metrics.stats;
+  }
+
+  /** @internal Retries a burst worker still waits to see again (0 outside burst mode, which keeps none); for tests. */
+  get pendingRetryCount(): number {
+    return this.pendingRetries?.size ?? 0;
   }
 
   /** `host:port` of the health listener once it listens (`healthPort: 0` picks the port); `undefined` without one. */
@@ -218,7 +226,8 @@ export class Worker<State extends WorkerState = WorkerState> {
       this.timers.push(
         setInterval(() => this.log.info('worker.stats', { ...this.stats }), settings.statsInterval).unref(),
       );
-    if (settings.burst) this.timers.push(watchBurst(settings.burst, this.burstProbes(), this.log));
+    if (settings.burst && this.pendingRetries)
+      this.timers.push(watchBurst(settings.burst, this.burstProbes(this.pendingRetries), this.log));
     this.log.info('worker.started', {
       worker: settings.workerName,
       queues: this.registry.queues.join(', '),
@@ -249,11 +258,11 @@ export class Worker<State extends WorkerState = WorkerState> {
     }
   }
 
-  private burstProbes() {
+  private burstProbes(pendingRetries: PendingRetries): BurstProbes {
     return {
       stopRequested: () => this.stopRequested,
       held: () => this.deliveries.size,
-      pendingRetries: this.pendingRetries,
+      pendingRetries,
       queuesEmpty: () => this.queuesEmpty(),
       stop: (reason: string, waitForTasks: boolean) => void this.shutdown(reason, waitForTasks),
     };
