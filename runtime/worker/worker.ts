@@ -5,7 +5,8 @@
  * owns the worker's state. A crash at any point leaves a delivery unacked, so the broker redelivers
  * it: at least once, never lost.
  */
-import type { Channel, ConsumeMessage } from 'amqplib';
+import type { ConsumeMessage } from 'amqplib';
+import type { AmqpChannel } from '../transport/amqp-model.js';
 import { BrokerConnection, oneLine } from '../transport/connection.js';
 import { ConfirmPublisher } from '../transport/confirm-publisher.js';
 import { WorkerShutdown } from '../errors.js';
@@ -236,7 +237,7 @@ export class Worker<State extends WorkerState = WorkerState> {
     });
   }
 
-  private onDelivery(channel: Channel, queue: string, message: ConsumeMessage): void {
+  private onDelivery(channel: AmqpChannel, queue: string, message: ConsumeMessage): void {
     const delivery = newDelivery(channel, message, queue);
     this.deliveries.add(delivery);
     this.pipeline.process(delivery).then(
