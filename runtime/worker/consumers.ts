@@ -31,27 +31,27 @@ export class Consumers {
   async start(connection: BrokerConnection, queues: readonly string[], deadline: number): Promise<void> {
     const { prefetchCount, stopRequested, onMessage, onFailed } = this.options;
     for (const queue of queues) {
+      // The channel's onOpen runs once the channel opens, after a connection round trip, by when `consumer` is assigned.
       const consumer: Consumer = {
         queue,
-        channel: undefined as unknown as ManagedChannel<AmqpChannel>,
         tag: undefined,
+        channel: connection.channel(`consume ${queue}`, async (channel) => {
+          // A channel re-opened while stopping must not consume again: every delivery would only be requeued.
+          if (stopRequested()) return;
+          // Per-consumer prefetch: quorum queues have no global QoS.
+          await channel.prefetch(prefetchCount);
+          const reply = await channel.consume(
+            queue,
+            (message) => {
+              if (message) onMessage(channel, queue, message);
+              // The broker cancelled our consumer (queue deleted); re-opening the channel consumes again.
+              else void channel.close().catch(() => undefined);
+            },
+            { noAck: false },
+          );
+          consumer.tag = reply.consumerTag;
+        }),
       };
-      consumer.channel = connection.channel(`consume ${queue}`, async (channel) => {
-        // A channel re-opened while stopping must not consume again: every delivery would only be requeued.
-        if (stopRequested()) return;
-        // Per-consumer prefetch: quorum queues have no global QoS.
-        await channel.prefetch(prefetchCount);
-        const reply = await channel.consume(
-          queue,
-          (message) => {
-            if (message) onMessage(channel, queue, message);
-            // The broker cancelled our consumer (queue deleted); re-opening the channel consumes again.
-            else void channel.close().catch(() => undefined);
-          },
-          { noAck: false },
-        );
-        consumer.tag = reply.consumerTag;
-      });
       consumer.channel.on('failed', (err) => {
         if (stopRequested() || errorCode(err) === 'CLOSED') return;
         onFailed(queue, err);

@@ -7,7 +7,7 @@ import { JobAborted, WorkerShutdown } from '../errors.js';
 import type { RuntimeLog } from '../messages.js';
 import type { ResolvedWorkerSettings } from '../settings/settings.js';
 import { oneLine } from '../transport/connection.js';
-import type { JobContext, JobOutcome, WorkerState } from '../types.js';
+import type { JobOutcome, WorkerState } from '../types.js';
 import { decodeJobMessage, replayTokenOf } from '../wire-format.js';
 import type { JobEnvelope } from '../wire-format.js';
 import { admitDelivery } from './admission.js';
@@ -19,7 +19,8 @@ import type { AttemptFacts, JobRecorder } from './job-recorder.js';
 import type { JobRegistry, RegisteredJob } from './job-registry.js';
 import type { Outcomes } from './outcomes.js';
 import type { PendingRetries } from './pending-retries.js';
-import { runHandler } from './run-handler.js';
+import { callHandler, untilSettledOrAborted } from './run-handler.js';
+import type { Settled } from './run-handler.js';
 import type { Semaphore } from './semaphore.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
@@ -33,7 +34,8 @@ export interface PipelineDeps<State extends WorkerState> {
   lane: IsolationLane;
   metrics: WorkerMetrics;
   outcomes: Outcomes;
-  recorder: () => JobRecorder | undefined;
+  /** The result store's writer; `undefined` without a result store. */
+  recorder: JobRecorder | undefined;
   stopRequested: () => boolean;
   /** Burst mode only: retries this worker published; a delivery of one means it came back. */
   pendingRetries: PendingRetries | undefined;
@@ -71,32 +73,7 @@ export class JobPipeline<State extends WorkerState> {
       return this.deps.outcomes.deadLetter(delivery, admission.error, admission.category, job);
     if (admission.kind === 'defer') return this.deps.outcomes.deferAgain(delivery, job, admission.remaining);
 
-    let release: () => void;
-    if (returns >= ISOLATE_AFTER_RETURNS) {
-      this.deps.log.warn('job.isolated', { jobId: job.jobId, functionName: job.functionName, returns });
-      release = await this.deps.lane.enter();
-    } else release = this.deps.semaphore.tryAcquire() ?? (await this.deps.semaphore.acquire());
-    if (delivery.settled || this.deps.stopRequested()) {
-      release();
-      return this.deps.outcomes.requeue(delivery, job.jobId, 'shutdown');
-    }
-    delivery.started = true;
-    const startTime = new Date();
-    const attempt: AttemptFacts = { job, queue, startTime, replay: replayTokenOf(message.properties.headers) };
-    delivery.attempt = attempt;
-    const recorder = this.deps.recorder();
-    const begun = recorder ? await recorder.begin(attempt) : 'run';
-    if (begun !== 'run') {
-      release();
-      return begun === 'aborted'
-        ? this.deps.outcomes.skipAborted(delivery, job)
-        : this.deps.outcomes.skipFinal(delivery, job);
-    }
-    if (job.jobTry === 1) {
-      const since = job.deferUntil ?? job.enqueueTime;
-      this.deps.metrics.observeStartLatency(job.functionName, queue, startTime.getTime() - since.getTime());
-    }
-    await this.runAttempt(delivery, job, registered as RegisteredJob, admission.args, release);
+    await this.runInSlot(delivery, job, registered as RegisteredJob, admission.args, returns);
   }
 
   /** A producer aborted this job: if it runs here, its signal fires; the attempt then ends `aborted`. */
@@ -104,13 +81,58 @@ export class JobPipeline<State extends WorkerState> {
     this.runningJobs.get(jobId)?.abort?.abort(new JobAborted(`job ${jobId} was aborted on request`));
   }
 
-  private async runAttempt(
+  /**
+   * Runs an admitted delivery in a concurrency slot, which is taken and released here: released once
+   * the handler itself settles (one that ignores its signal still uses a core or a connection and must
+   * not be joined by another), or at once when the handler never starts.
+   */
+  private async runInSlot(
     delivery: Delivery,
     job: JobEnvelope,
     registered: RegisteredJob,
     args: unknown,
-    release: () => void,
+    returns: number,
   ): Promise<void> {
+    let release: () => void;
+    if (returns >= ISOLATE_AFTER_RETURNS) {
+      this.deps.log.warn('job.isolated', { jobId: job.jobId, functionName: job.functionName, returns });
+      release = await this.deps.lane.enter();
+    } else release = this.deps.semaphore.tryAcquire() ?? (await this.deps.semaphore.acquire());
+    let ctx: AttemptContext<State> | undefined;
+    let running: PromiseLike<Settled> | undefined;
+    try {
+      ctx = await this.begin(delivery, job);
+      if (ctx && !delivery.abort?.aborted) running = callHandler(registered, ctx, args);
+    } finally {
+      if (running) running.then(release);
+      else release();
+    }
+    if (ctx) await this.end(delivery, job, registered, ctx, running);
+  }
+
+  /**
+   * Starts the attempt: the result store is told (it may say the job must not run: aborted, or already
+   * final), then `onJobStart`. `undefined` when the delivery was settled instead.
+   */
+  private async begin(delivery: Delivery, job: JobEnvelope): Promise<AttemptContext<State> | undefined> {
+    const { outcomes, metrics } = this.deps;
+    if (delivery.settled || this.deps.stopRequested()) {
+      outcomes.requeue(delivery, job.jobId, 'shutdown');
+      return undefined;
+    }
+    delivery.started = true;
+    const { message, queue } = delivery;
+    const startTime = new Date();
+    const attempt: AttemptFacts = { job, queue, startTime, replay: replayTokenOf(message.properties.headers) };
+    delivery.attempt = attempt;
+    const recorder = this.deps.recorder;
+    const begun = recorder ? await recorder.begin(attempt) : 'run';
+    if (begun === 'aborted') return void outcomes.skipAborted(delivery, job);
+    if (begun === 'final') return void outcomes.skipFinal(delivery, job);
+    if (job.jobTry === 1) {
+      const since = job.deferUntil ?? job.enqueueTime;
+      metrics.observeStartLatency(job.functionName, queue, startTime.getTime() - since.getTime());
+    }
     const abort = new AttemptAbort();
     delivery.abort = abort;
     this.runningJobs.set(job.jobId, delivery);
@@ -118,34 +140,50 @@ export class JobPipeline<State extends WorkerState> {
       job.jobId,
       job.jobTry,
       job.functionName,
-      delivery.queue,
+      queue,
       job.enqueueTime,
-      delivery.message.fields.redelivered,
+      message.fields.redelivered,
       this.deps.state,
       abort,
       this.deps.settings.logger,
     );
-    const { onJobStart, onJobEnd } = this.deps.settings;
+    const { onJobStart } = this.deps.settings;
     if (onJobStart) await this.runHook('onJobStart', () => onJobStart(ctx));
     if (this.deps.log.debugEnabled)
       this.deps.log.debug('job.start', { jobId: job.jobId, functionName: job.functionName, jobTry: job.jobTry });
+    return ctx;
+  }
 
+  /** Waits for the handler (or the abort), then hands the outcome to outcomes.ts and runs `onJobEnd`. */
+  private async end(
+    delivery: Delivery,
+    job: JobEnvelope,
+    registered: RegisteredJob,
+    ctx: AttemptContext<State>,
+    running: PromiseLike<Settled> | undefined,
+  ): Promise<void> {
+    const { outcomes, log } = this.deps;
+    const abort = delivery.abort as AttemptAbort;
     const startedAt = Date.now();
-    const outcome = await runHandler(registered, ctx as unknown as JobContext, args, abort, release, this.deps.log);
+    // Not running: aborted (a shutdown, an abort request) while onJobStart ran; the handler never started.
+    const outcome = running
+      ? await untilSettledOrAborted(running, abort, registered.timeout, job.jobId, log)
+      : undefined;
     if (this.runningJobs.get(job.jobId) === delivery) this.runningJobs.delete(job.jobId);
 
     let end: JobOutcome;
     if (abort.aborted && abort.reason instanceof WorkerShutdown) {
-      this.deps.outcomes.requeue(delivery, job.jobId, 'shutdown');
+      outcomes.requeue(delivery, job.jobId, 'shutdown');
       end = { status: 'requeued', reason: 'shutdown' };
     } else if (abort.aborted && abort.reason instanceof JobAborted) {
-      end = await this.deps.outcomes.aborted(delivery, job, abort.reason);
-    } else if (outcome.ok) {
-      end = await this.deps.outcomes.complete(delivery, job, registered, outcome.value, Date.now() - startedAt);
+      end = await outcomes.aborted(delivery, job, abort.reason);
+    } else if (outcome?.ok) {
+      end = await outcomes.complete(delivery, job, registered, outcome.value, Date.now() - startedAt);
     } else {
-      end = await this.deps.outcomes.fail(delivery, job, registered, outcome.error);
+      end = await outcomes.fail(delivery, job, registered, outcome ? outcome.error : abort.reason);
     }
     this.deps.metrics.observeDuration(job.functionName, delivery.queue, end.status, Date.now() - startedAt);
+    const { onJobEnd } = this.deps.settings;
     if (onJobEnd) await this.runHook('onJobEnd', () => onJobEnd(ctx, end));
   }
 
