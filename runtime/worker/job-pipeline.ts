@@ -3,7 +3,7 @@
  * arguments; see admission.ts), wait for a concurrency slot, tell the result store, run the handler
  * with its hooks, and hand the outcome to outcomes.ts, which settles the delivery.
  */
-import { JobAborted, WorkerShutdown } from '../errors.js';
+import { JobAborted, JobTimeout, WorkerShutdown } from '../errors.js';
 import type { RuntimeLog } from '../messages.js';
 import type { ResolvedWorkerSettings } from '../settings/settings.js';
 import { oneLine } from '../transport/connection.js';
@@ -19,7 +19,7 @@ import type { AttemptFacts, JobRecorder } from './job-recorder.js';
 import type { JobRegistry, RegisteredJob } from './job-registry.js';
 import type { Outcomes } from './outcomes.js';
 import type { PendingRetries } from './pending-retries.js';
-import { callHandler, untilSettledOrAborted } from './run-handler.js';
+import { callHandler, isPromiseLike } from './run-handler.js';
 import type { Settled } from './run-handler.js';
 import type { Semaphore } from './semaphore.js';
 import type { WorkerMetrics } from './worker-metrics.js';
@@ -73,7 +73,7 @@ export class JobPipeline<State extends WorkerState> {
       return this.deps.outcomes.deadLetter(delivery, admission.error, admission.category, job);
     if (admission.kind === 'defer') return this.deps.outcomes.deferAgain(delivery, job, admission.remaining);
 
-    await this.runInSlot(delivery, job, registered as RegisteredJob, admission.args, returns);
+    await this.runAttempt(delivery, job, registered as RegisteredJob, admission.args, returns);
   }
 
   /** A producer aborted this job: if it runs here, its signal fires; the attempt then ends `aborted`. */
@@ -82,93 +82,66 @@ export class JobPipeline<State extends WorkerState> {
   }
 
   /**
-   * Runs an admitted delivery in a concurrency slot, which is taken and released here: released once
+   * Runs an admitted delivery in a concurrency slot, taken here and released by this class alone: when
    * the handler itself settles (one that ignores its signal still uses a core or a connection and must
-   * not be joined by another), or at once when the handler never starts.
+   * not be joined by another; see `settled`), or at once when the handler never starts.
    */
-  private async runInSlot(
+  private async runAttempt(
     delivery: Delivery,
     job: JobEnvelope,
     registered: RegisteredJob,
     args: unknown,
     returns: number,
   ): Promise<void> {
+    const { outcomes, metrics, log } = this.deps;
     let release: () => void;
     if (returns >= ISOLATE_AFTER_RETURNS) {
-      this.deps.log.warn('job.isolated', { jobId: job.jobId, functionName: job.functionName, returns });
+      log.warn('job.isolated', { jobId: job.jobId, functionName: job.functionName, returns });
       release = await this.deps.lane.enter();
     } else release = this.deps.semaphore.tryAcquire() ?? (await this.deps.semaphore.acquire());
-    let ctx: AttemptContext<State> | undefined;
-    let running: PromiseLike<Settled> | undefined;
-    try {
-      ctx = await this.begin(delivery, job);
-      if (ctx && !delivery.abort?.aborted) running = callHandler(registered, ctx, args);
-    } finally {
-      if (running) running.then(release);
-      else release();
-    }
-    if (ctx) await this.end(delivery, job, registered, ctx, running);
-  }
-
-  /**
-   * Starts the attempt: the result store is told (it may say the job must not run: aborted, or already
-   * final), then `onJobStart`. `undefined` when the delivery was settled instead.
-   */
-  private async begin(delivery: Delivery, job: JobEnvelope): Promise<AttemptContext<State> | undefined> {
-    const { outcomes, metrics } = this.deps;
-    if (delivery.settled || this.deps.stopRequested()) {
-      outcomes.requeue(delivery, job.jobId, 'shutdown');
-      return undefined;
-    }
-    delivery.started = true;
-    const { message, queue } = delivery;
-    const startTime = new Date();
-    const attempt: AttemptFacts = { job, queue, startTime, replay: replayTokenOf(message.properties.headers) };
-    delivery.attempt = attempt;
-    const recorder = this.deps.recorder;
-    const begun = recorder ? await recorder.begin(attempt) : 'run';
-    if (begun === 'aborted') return void outcomes.skipAborted(delivery, job);
-    if (begun === 'final') return void outcomes.skipFinal(delivery, job);
-    if (job.jobTry === 1) {
-      const since = job.deferUntil ?? job.enqueueTime;
-      metrics.observeStartLatency(job.functionName, queue, startTime.getTime() - since.getTime());
-    }
+    let running: Settled | PromiseLike<Settled> | undefined;
     const abort = new AttemptAbort();
-    delivery.abort = abort;
-    this.runningJobs.set(job.jobId, delivery);
-    const ctx = new AttemptContext<State>(
-      job.jobId,
-      job.jobTry,
-      job.functionName,
-      queue,
-      job.enqueueTime,
-      message.fields.redelivered,
-      this.deps.state,
-      abort,
-      this.deps.settings.logger,
-    );
-    const { onJobStart } = this.deps.settings;
-    if (onJobStart) await this.runHook('onJobStart', () => onJobStart(ctx));
-    if (this.deps.log.debugEnabled)
-      this.deps.log.debug('job.start', { jobId: job.jobId, functionName: job.functionName, jobTry: job.jobTry });
-    return ctx;
-  }
+    let ctx: AttemptContext<State>;
+    try {
+      if (delivery.settled || this.deps.stopRequested()) return outcomes.requeue(delivery, job.jobId, 'shutdown');
+      delivery.started = true;
+      const { message, queue } = delivery;
+      const startTime = new Date();
+      const attempt: AttemptFacts = { job, queue, startTime, replay: replayTokenOf(message.properties.headers) };
+      delivery.attempt = attempt;
+      // The store may say the job must not run: aborted before it started, or already final.
+      const begun = this.deps.recorder ? await this.deps.recorder.begin(attempt) : 'run';
+      if (begun === 'aborted') return outcomes.skipAborted(delivery, job);
+      if (begun === 'final') return outcomes.skipFinal(delivery, job);
+      if (job.jobTry === 1) {
+        const since = job.deferUntil ?? job.enqueueTime;
+        metrics.observeStartLatency(job.functionName, queue, startTime.getTime() - since.getTime());
+      }
+      delivery.abort = abort;
+      this.runningJobs.set(job.jobId, delivery);
+      ctx = new AttemptContext<State>(
+        job.jobId,
+        job.jobTry,
+        job.functionName,
+        queue,
+        job.enqueueTime,
+        message.fields.redelivered,
+        this.deps.state,
+        abort,
+        this.deps.settings.logger,
+      );
+      const { onJobStart } = this.deps.settings;
+      if (onJobStart) await this.runHook('onJobStart', () => onJobStart(ctx));
+      if (log.debugEnabled)
+        log.debug('job.start', { jobId: job.jobId, functionName: job.functionName, jobTry: job.jobTry });
+      // Aborted (shutdown, abort request) while onJobStart ran: the handler never starts.
+      if (!abort.aborted) running = callHandler(registered, ctx, args);
+    } finally {
+      if (running === undefined) release();
+    }
 
-  /** Waits for the handler (or the abort), then hands the outcome to outcomes.ts and runs `onJobEnd`. */
-  private async end(
-    delivery: Delivery,
-    job: JobEnvelope,
-    registered: RegisteredJob,
-    ctx: AttemptContext<State>,
-    running: PromiseLike<Settled> | undefined,
-  ): Promise<void> {
-    const { outcomes, log } = this.deps;
-    const abort = delivery.abort as AttemptAbort;
     const startedAt = Date.now();
-    // Not running: aborted (a shutdown, an abort request) while onJobStart ran; the handler never started.
-    const outcome = running
-      ? await untilSettledOrAborted(running, abort, registered.timeout, job.jobId, log)
-      : undefined;
+    const outcome = await this.settled(running, release, abort, registered.timeout, job.jobId);
     if (this.runningJobs.get(job.jobId) === delivery) this.runningJobs.delete(job.jobId);
 
     let end: JobOutcome;
@@ -177,14 +150,47 @@ export class JobPipeline<State extends WorkerState> {
       end = { status: 'requeued', reason: 'shutdown' };
     } else if (abort.aborted && abort.reason instanceof JobAborted) {
       end = await outcomes.aborted(delivery, job, abort.reason);
-    } else if (outcome?.ok) {
+    } else if (outcome.ok) {
       end = await outcomes.complete(delivery, job, registered, outcome.value, Date.now() - startedAt);
     } else {
-      end = await outcomes.fail(delivery, job, registered, outcome ? outcome.error : abort.reason);
+      end = await outcomes.fail(delivery, job, registered, outcome.error);
     }
-    this.deps.metrics.observeDuration(job.functionName, delivery.queue, end.status, Date.now() - startedAt);
+    metrics.observeDuration(job.functionName, delivery.queue, end.status, Date.now() - startedAt);
     const { onJobEnd } = this.deps.settings;
     if (onJobEnd) await this.runHook('onJobEnd', () => onJobEnd(ctx, end));
+  }
+
+  /**
+   * What the attempt ended with: the handler's settlement, or the abort's reason as soon as the attempt
+   * is aborted (its timeout, a shutdown, an abort request). Releases the slot when the handler itself
+   * settles, which may be after the abort; a late result is then dropped.
+   */
+  private settled(
+    running: Settled | PromiseLike<Settled> | undefined,
+    release: () => void,
+    abort: AttemptAbort,
+    timeout: number,
+    jobId: string,
+  ): Settled | Promise<Settled> {
+    if (running === undefined) return { ok: false, error: abort.reason };
+    if (!isPromiseLike(running)) {
+      // A synchronous handler: settled already, nothing to time out.
+      release();
+      return running;
+    }
+    return new Promise<Settled>((resolve) => {
+      const timer = setTimeout(() => abort.abort(new JobTimeout(timeout)), timeout);
+      abort.onAbort = () => {
+        clearTimeout(timer);
+        resolve({ ok: false, error: abort.reason });
+      };
+      running.then((result) => {
+        release();
+        clearTimeout(timer);
+        if (abort.aborted) this.deps.log.debug('job.late_result', { jobId });
+        else resolve(result);
+      });
+    });
   }
 
   private async runHook(hook: 'onJobStart' | 'onJobEnd', call: () => unknown): Promise<void> {
