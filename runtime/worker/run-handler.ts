@@ -6,8 +6,10 @@
 import type { JobContext } from '../types.js';
 import type { RegisteredJob } from './job-registry.js';
 
+/** What a handler returned (`ok`) or threw or rejected with. */
 export type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** Calls the handler: a plain value or a throw settles at once, a promise when it settles; never rejects. */
 export function callHandler(registered: RegisteredJob, ctx: JobContext, args: unknown): Settled | PromiseLike<Settled> {
   let returned: unknown;
   try {
@@ -22,6 +24,7 @@ export function callHandler(registered: RegisteredJob, ctx: JobContext, args: un
   );
 }
 
+/** Whether a value is a thenable, as `await` would treat it. */
 export function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
