@@ -7,6 +7,8 @@ import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { RabbitMQClient } from '../../runtime/client/client.js';
+import { NonRetryable } from '../../runtime/errors.js';
+import { replayDeadLetters } from '../../runtime/operations/dead-letters.js';
 import type { JobRecord } from '../../runtime/results/job-record.js';
 import { ResultStore } from '../../runtime/results/result-store.js';
 import type { JobContext } from '../../runtime/types.js';
@@ -148,5 +150,45 @@ describe('a worker killed between its outcome and its ack', () => {
     assert.equal(await queueDepth(queue), 0, 'acked, not requeued by the close');
     assert.deepEqual(await job.result({ timeout: 1_000 }), { answer: 42 });
     assert.equal(worker.stats.completed, 0);
+  });
+});
+
+describe('a replayed dead letter', () => {
+  it('runs again over its final record, and its new outcome replaces the old one', async () => {
+    const queue = uniqueName('final-replay');
+    const prefix = uniquePrefix('final-replay');
+    cleanups.push(
+      () => deleteJobQueue(queue),
+      () => deleteKeys(prefix),
+    );
+    const ran: number[] = [];
+    const { worker } = await startWorker({
+      queueName: queue,
+      resultStore: REDIS_URL,
+      resultKeyPrefix: prefix,
+      handlers: {
+        flaky: () => {
+          ran.push(ran.length + 1);
+          if (ran.length === 1) throw new NonRetryable('first run fails for good');
+          return 'second run';
+        },
+      },
+    });
+    cleanups.push(() => worker.close());
+    const client = new RabbitMQClient({
+      defaultQueue: queue,
+      resultStore: REDIS_URL,
+      resultKeyPrefix: prefix,
+      logLevel: 'silent',
+    });
+    cleanups.push(() => client.close());
+    const job = await client.enqueueJob('flaky', {});
+    assert.ok(await waitFor(async () => (await job.status()) === 'failed', 10_000));
+    assert.ok(await waitFor(async () => (await queueDepth(`${queue}_dlq`)) === 1, 5_000));
+    assert.equal((await replayDeadLetters(queue, { select: { all: true }, logLevel: 'silent' })).replayed, 1);
+    assert.ok(await waitFor(async () => (await job.status()) === 'complete', 10_000), 'the replay ran');
+    assert.deepEqual(ran, [1, 2]);
+    assert.equal(await job.result({ timeout: 1_000 }), 'second run');
+    assert.equal(worker.stats.alreadyFinal, 0);
   });
 });
