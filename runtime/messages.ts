@@ -42,6 +42,8 @@ const en = {
   'job.outcome_unpublished': (p) =>
     `outcome of job ${p.jobId} could not be published (${p.error}); message returned to the queue`,
   'job.aborted': (p) => `job ${p.jobId} ${p.functionName} aborted ${p.when}`,
+  'job.already_final': (p) =>
+    `job ${p.jobId} ${p.functionName} already ended (its record is final): a redelivery after a lost ack; acked, not run again`,
   'results.unavailable': (p) =>
     `result store ${p.url} unavailable (${p.reason}); jobs keep running, their results are not recorded until it returns`,
   'results.recovered': (p) => `result store ${p.url} is back; results are recorded again`,
@@ -95,6 +97,8 @@ const zhCN: Record<MessageKey, (p: Params) => string> = {
   'job.outcome_unpublished': (p) => `任务 ${p.jobId} 的结果无法发布（${p.error}）；消息已退回队列`,
   'job.aborted': (p) =>
     `任务 ${p.jobId} ${p.functionName} 已中止（${p.when === 'before it ran' ? '尚未运行' : '运行中'}）`,
+  'job.already_final': (p) =>
+    `任务 ${p.jobId} ${p.functionName} 已经结束（记录已是最终状态）：确认丢失后的重投；已确认，不再运行`,
   'results.unavailable': (p) => `结果存储 ${p.url} 不可用（${p.reason}）；任务照常运行，恢复之前不记录结果`,
   'results.recovered': (p) => `结果存储 ${p.url} 已恢复；重新记录结果`,
   'worker.health_listening': (p) => `健康检查与指标：http://${p.address}（/healthz、/readyz、/metrics）`,

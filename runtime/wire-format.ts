@@ -320,14 +320,27 @@ export function copiedPublishOptions(
   return copy;
 }
 
-/** Publish properties of a replayed job: its own id, name and trace headers, none of its failure's. */
+/** Marks a replayed dead letter: a job whose record is final runs again once per replay token (docs/results.md). */
+export const REPLAY_HEADER = 'x-arq-replay';
+
+/**
+ * Publish properties of a replayed job: its own id, name and trace headers, none of its failure's,
+ * and the replay's token (one per replay run), which lets it run again over its final record.
+ */
 export function replayPublishOptions(
   properties: Parameters<typeof copiedPublishOptions>[0] & { headers?: Headers },
   fallbackJobId: string,
+  replayToken: string,
 ): Options.Publish & { messageId: string } {
   return {
     contentType: 'application/json',
     ...copiedPublishOptions(properties, fallbackJobId),
-    headers: { ...publishedHeaders(properties.headers), 'x-retry-count': 0 },
+    headers: { ...publishedHeaders(properties.headers), 'x-retry-count': 0, [REPLAY_HEADER]: replayToken },
   };
+}
+
+/** The replay token a delivery carries, if it is (a retry of) a replayed dead letter. */
+export function replayTokenOf(headers: Headers | undefined): string | undefined {
+  const token = headers?.[REPLAY_HEADER];
+  return typeof token === 'string' && token !== '' ? token : undefined;
 }

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { BrokerConnection } from '../transport/connection.js';
 import type { ManagedChannel } from '../transport/connection.js';
-import type { ConfirmChannel } from 'amqplib';
+import type { AmqpConfirmChannel } from '../transport/amqp-model.js';
 import { ConfirmPublisher } from '../transport/confirm-publisher.js';
 import type { OutgoingMessage } from '../transport/confirm-publisher.js';
 import { MAX_DELAY_MS, routeDelay } from '../topology/delay-topology.js';
@@ -100,7 +100,7 @@ export class RabbitMQClient<S extends ClientSettings = ClientSettings> {
         connectionName: this.settings.connectionName ?? `rabbitmq-arq client ${process.pid}`,
         log: this.log,
       });
-      const publishChannel: ManagedChannel<ConfirmChannel> = connection.confirmChannel('publish');
+      const publishChannel: ManagedChannel<AmqpConfirmChannel> = connection.confirmChannel('publish');
       this.connection = connection;
       this.publisher = new ConfirmPublisher(publishChannel);
       this.topology = new QueueTopology(

@@ -88,6 +88,8 @@ export async function replayDeadLetters(
     const publisher = new ConfirmPublisher(session.connection.confirmChannel('replay'));
     const channel = await session.channel();
     const interval = options.rate && options.rate > 0 ? 1_000 / options.rate : 0;
+    // One token per run: a job replayed again later runs again; a redelivery within this replay does not.
+    const replayToken = newJobId();
     let replayed = 0;
     let kept = 0;
     let nextAt = Date.now();
@@ -109,7 +111,7 @@ export async function replayDeadLetters(
             exchange: '',
             routingKey: queue,
             body: replayBody(message.content),
-            options: replayPublishOptions(message.properties, newJobId()),
+            options: replayPublishOptions(message.properties, newJobId(), replayToken),
           },
           Date.now() + session.settings.connectionTimeout,
         );

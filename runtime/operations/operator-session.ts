@@ -5,7 +5,7 @@
  */
 import { resolveTls } from '../transport/tls.js';
 import type { TlsSettings } from '../types.js';
-import type { Channel } from 'amqplib';
+import type { AmqpChannel } from '../transport/amqp-model.js';
 import { createConsoleLogger, localeFromEnvironment } from '../logger.js';
 import type { Logger, LogLevel } from '../logger.js';
 import { RuntimeLog } from '../messages.js';
@@ -64,7 +64,7 @@ export class OperatorSession {
   }
 
   /** A fresh plain channel; closing it requeues whatever it holds unacked. */
-  channel(): Promise<Channel> {
+  channel(): Promise<AmqpChannel> {
     return this.connection.scratchChannel(Date.now() + this.settings.connectionTimeout);
   }
 

@@ -38,6 +38,11 @@ export interface JobRecord {
   error: StoredError | null;
   /** Set by `abort()` while the job runs: whichever worker holds it stops it, and a redelivery never runs it. */
   abortRequested?: boolean;
+  /**
+   * The replay token of the dead-letter replay this attempt came from (`x-arq-replay`): a replayed job
+   * runs again over its final record, and a redelivery of that same replay does not.
+   */
+  replay?: string;
   /** Set when the client's publish failed: the id was never queued, so it may be enqueued again at once. */
   enqueueFailed?: boolean;
 }

@@ -26,6 +26,15 @@ export interface ResultStoreOptions {
   connectionTimeout: number;
 }
 
+/**
+ * Whether an attempt may start: `run`; `aborted` (aborted before it started); `final` (the job already
+ * ended, so this delivery is a duplicate whose ack was lost).
+ */
+export type BeginReply = 'run' | 'aborted' | 'final';
+
+/** What `finish()` did: wrote the record, or kept the abort or the final record it found. */
+export type FinishReply = 'ok' | 'aborted' | 'final';
+
 /** What `abort()` found: it stopped a job that had not started, asked a running one to stop, or came too late. */
 export type AbortReply = 'aborted' | 'aborting' | 'missing' | 'finished';
 
@@ -39,12 +48,19 @@ end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return false`;
 
-// KEYS[1] record. ARGV: in_progress record, ttl, now, done channel. Returns 'run' or 'aborted'.
+// KEYS[1] record. ARGV: in_progress record, ttl, now, done channel, replay token ('' when none).
+// Returns 'run', 'aborted', or 'final' when the job already ended: the delivery is a duplicate (its
+// worker died between writing the outcome and the ack) and must not run again. Only a dead letter
+// replayed since (a replay token the record has not seen) runs again over a final record.
 const BEGIN = `
 local current = redis.call('GET', KEYS[1])
 if current then
   local record = cjson.decode(current)
-  if record.status == 'aborted' then return 'aborted' end
+  local status = record.status
+  if status == 'aborted' then return 'aborted' end
+  if status == 'complete' or status == 'failed' or status == 'dead' or status == 'expired' then
+    if ARGV[5] == '' or record.replay == ARGV[5] then return 'final' end
+  end
   if record.abortRequested then
     record.status = 'aborted'
     record.endTime = ARGV[3]
@@ -58,14 +74,17 @@ end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 'run'`;
 
-// KEYS[1] record. ARGV: record, ttl, final ('1' or '0'), done channel. A retry never replaces an abort.
+// KEYS[1] record. ARGV: record, ttl, final ('1' or '0'), done channel. A final record is never
+// replaced (a duplicate delivery dead-lettered late must not turn `complete` into `expired`), and a
+// retry never replaces an abort.
 const FINISH = `
-if ARGV[3] == '0' then
-  local current = redis.call('GET', KEYS[1])
-  if current then
-    local record = cjson.decode(current)
-    if record.status == 'aborted' or record.abortRequested then return 'aborted' end
-  end
+local current = redis.call('GET', KEYS[1])
+if current then
+  local record = cjson.decode(current)
+  local status = record.status
+  if status == 'aborted' then return 'aborted' end
+  if status == 'complete' or status == 'failed' or status == 'dead' or status == 'expired' then return 'final' end
+  if ARGV[3] == '0' and record.abortRequested then return 'aborted' end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 if ARGV[3] == '1' then redis.call('PUBLISH', ARGV[4], ARGV[1]) end
@@ -96,8 +115,8 @@ return 'finished'`;
 
 interface ScriptedRedis extends Redis {
   arqClaim(key: string, record: string, ttl: number): Promise<string | null>;
-  arqBegin(key: string, record: string, ttl: number, now: string, done: string): Promise<'run' | 'aborted'>;
-  arqFinish(key: string, record: string, ttl: number, final: '1' | '0', done: string): Promise<'ok' | 'aborted'>;
+  arqBegin(key: string, record: string, ttl: number, now: string, done: string, replay: string): Promise<BeginReply>;
+  arqFinish(key: string, record: string, ttl: number, final: '1' | '0', done: string): Promise<FinishReply>;
   arqAbort(key: string, now: string, ttl: number, abort: string, done: string): Promise<AbortReply>;
 }
 
@@ -156,8 +175,12 @@ export class ResultStore {
     return existing === null ? null : (JSON.parse(existing) as JobRecord);
   }
 
-  /** Records that an attempt starts, unless the job was aborted: then the attempt must not run. */
-  begin(record: JobRecord): Promise<'run' | 'aborted'> {
+  /**
+   * Records that an attempt starts, unless the job was aborted or already ended: then the attempt
+   * must not run and the record stays as it is. A record carrying a new `replay` token (a replayed
+   * dead letter) starts again even over a final record.
+   */
+  begin(record: JobRecord): Promise<BeginReply> {
     return this.call(() =>
       this.redis.arqBegin(
         this.key(record.jobId),
@@ -165,12 +188,16 @@ export class ResultStore {
         this.ttl,
         new Date().toISOString(),
         this.doneChannel(record.jobId),
+        record.replay ?? '',
       ),
     );
   }
 
-  /** Writes a record; a final one is also published to whoever waits for it. A retry does not replace an abort. */
-  async finish(record: JobRecord): Promise<'ok' | 'aborted'> {
+  /**
+   * Writes a record; a final one is also published to whoever waits for it. A final record is never
+   * replaced, and a retry does not replace an abort.
+   */
+  async finish(record: JobRecord): Promise<FinishReply> {
     const final = isFinal(record.status) ? '1' : '0';
     return this.call(() =>
       this.redis.arqFinish(

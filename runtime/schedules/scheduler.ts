@@ -11,7 +11,8 @@
  * repeats one (a broker crash at that instant may repeat it: see the doc).
  */
 import { createHash } from 'node:crypto';
-import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { ConsumeMessage } from 'amqplib';
+import type { AmqpConfirmChannel } from '../transport/amqp-model.js';
 import type { RuntimeLog } from '../messages.js';
 import type { ConfirmPublisher } from '../transport/confirm-publisher.js';
 import type { BrokerConnection, ManagedChannel } from '../transport/connection.js';
@@ -51,10 +52,10 @@ export interface SchedulerDeps {
 
 export class Scheduler {
   readonly leaseQueue: string;
-  private channel: ManagedChannel<ConfirmChannel> | undefined;
+  private channel: ManagedChannel<AmqpConfirmChannel> | undefined;
   /** Token deliveries held on the live channel; non-empty means this worker leads. */
   private held: ConsumeMessage[] = [];
-  private heldOn: ConfirmChannel | undefined;
+  private heldOn: AmqpConfirmChannel | undefined;
   private state: LeaseState = {};
   private timer: NodeJS.Timeout | undefined;
   private firing: Promise<void> | undefined;
@@ -80,7 +81,7 @@ export class Scheduler {
     await this.channel?.close();
   }
 
-  private async join(channel: ConfirmChannel): Promise<void> {
+  private async join(channel: AmqpConfirmChannel): Promise<void> {
     await channel.assertQueue(this.leaseQueue, {
       durable: true,
       arguments: { 'x-queue-type': 'classic', 'x-single-active-consumer': true },
@@ -92,7 +93,7 @@ export class Scheduler {
     await channel.consume(this.leaseQueue, (message) => message && this.receive(channel, message), { noAck: false });
   }
 
-  private receive(channel: ConfirmChannel, message: ConsumeMessage): void {
+  private receive(channel: AmqpConfirmChannel, message: ConsumeMessage): void {
     if (this.heldOn !== channel) {
       this.held = [];
       this.heldOn = channel;
@@ -115,7 +116,7 @@ export class Scheduler {
     }
   }
 
-  private lose(channel: ConfirmChannel): void {
+  private lose(channel: AmqpConfirmChannel): void {
     if (this.heldOn !== channel) return;
     const was = this.leading;
     this.held = [];

@@ -16,7 +16,7 @@
  * most once and dropped messages that expired while the node stopped or started (chaos scenario 3);
  * `drainLegacyLadder` keeps what v1 still holds flowing to its queues.
  */
-import type { Channel } from 'amqplib';
+import type { AmqpChannel } from '../transport/amqp-model.js';
 
 /** Granularity of the ladder; shorter remainders are waited out by the worker. */
 export const DELAY_UNIT_MS = 100;
@@ -95,7 +95,7 @@ export function deliveryPattern(queue: string): string {
 }
 
 /** Declares the whole ladder. Idempotent; every client and worker of a vhost declares the same thing. */
-export async function declareDelayLadder(channel: Channel, prefix: string): Promise<void> {
+export async function declareDelayLadder(channel: AmqpChannel, prefix: string): Promise<void> {
   const names = delayNames(prefix);
   await channel.assertExchange(names.unroutable, 'fanout', { durable: true });
   await channel.assertQueue(names.unroutable, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
@@ -122,12 +122,12 @@ export async function declareDelayLadder(channel: Channel, prefix: string): Prom
 }
 
 /** Lets the ladder deliver to `queue`; must run before the first delayed publish to it. */
-export async function bindToDelivery(channel: Channel, prefix: string, queue: string): Promise<void> {
+export async function bindToDelivery(channel: AmqpChannel, prefix: string, queue: string): Promise<void> {
   await channel.bindQueue(queue, delayNames(prefix).deliver, deliveryPattern(queue));
 }
 
 /** Deletes the ladder (an explicit maintenance command; nothing else ever deletes it). */
-export async function deleteDelayLadder(channel: Channel, prefix: string): Promise<void> {
+export async function deleteDelayLadder(channel: AmqpChannel, prefix: string): Promise<void> {
   const names = delayNames(prefix);
   for (let level = 0; level < DELAY_LEVELS; level += 1) {
     await channel.deleteQueue(names.levelQueue(level));

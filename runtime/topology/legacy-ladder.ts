@@ -6,13 +6,13 @@
  * ladder when the upgrade happened still reaches its queue on time. Nothing new enters the old
  * ladder once every producer runs this version; an operator deletes it when it is empty.
  */
-import type { Channel } from 'amqplib';
+import type { AmqpChannel } from '../transport/amqp-model.js';
 import type { RuntimeLog } from '../messages.js';
 import { oneLine } from '../errors.js';
 import { DELAY_LEVELS, LEGACY_TOPOLOGY_VERSIONS, delayNames, deliveryPattern } from './delay-topology.js';
 
 /** Opens a throwaway channel: a passive check of something absent closes the channel it ran on. */
-export type ScratchChannel = () => Promise<Channel>;
+export type ScratchChannel = () => Promise<AmqpChannel>;
 
 export interface LegacyLadder {
   version: string;
@@ -21,7 +21,7 @@ export interface LegacyLadder {
 }
 
 /** Whether `check` succeeds on a channel of its own (a 404 closes that channel, not the caller's). */
-async function exists(scratch: ScratchChannel, check: (channel: Channel) => Promise<unknown>): Promise<boolean> {
+async function exists(scratch: ScratchChannel, check: (channel: AmqpChannel) => Promise<unknown>): Promise<boolean> {
   const channel = await scratch();
   try {
     await check(channel);

@@ -4,7 +4,8 @@
  * so the main queue is declared with its final arguments from day one, and clients declare exactly
  * what workers declare.
  */
-import type { Channel, Options } from 'amqplib';
+import type { Options } from 'amqplib';
+import type { AmqpChannel } from '../transport/amqp-model.js';
 import { BrokerConfigurationError, oneLine } from '../errors.js';
 import { bindToDelivery, declareDelayLadder } from './delay-topology.js';
 import type { ManagedChannel } from '../transport/connection.js';
@@ -66,7 +67,7 @@ export class QueueTopology {
   private ladder: Promise<void> | undefined;
 
   constructor(
-    private readonly channel: ManagedChannel<Channel>,
+    private readonly channel: ManagedChannel<AmqpChannel>,
     private readonly queueType: QueueType,
     private readonly delayPrefix: string,
   ) {}
@@ -101,7 +102,7 @@ export class QueueTopology {
     return pending;
   }
 
-  private ensureLadderOn(channel: Channel): Promise<void> {
+  private ensureLadderOn(channel: AmqpChannel): Promise<void> {
     if (!this.ladder) {
       this.ladder = declareDelayLadder(channel, this.delayPrefix);
       this.ladder.catch(() => (this.ladder = undefined));
@@ -109,7 +110,7 @@ export class QueueTopology {
     return this.ladder;
   }
 
-  private async run(deadline: number, work: (channel: Channel) => Promise<void>): Promise<void> {
+  private async run(deadline: number, work: (channel: AmqpChannel) => Promise<void>): Promise<void> {
     const channel = await this.channel.get(deadline);
     await work(channel);
   }

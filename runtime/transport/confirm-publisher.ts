@@ -11,7 +11,8 @@
  * could duplicate it). A publish that finds no live channel waits for the reconnect until its
  * deadline; nothing was sent, so that wait is safe.
  */
-import type { ConfirmChannel, Message, Options } from 'amqplib';
+import type { Message, Options } from 'amqplib';
+import type { AmqpConfirmChannel } from './amqp-model.js';
 import type { ManagedChannel } from './connection.js';
 import { withDeadline } from './connection.js';
 import { ConnectionUnavailable, EnqueueUnconfirmed, PublishNacked, PublishReturned, oneLine } from '../errors.js';
@@ -25,14 +26,14 @@ export interface OutgoingMessage {
 
 export class ConfirmPublisher {
   /** messageId → number of returns not yet matched with their ack, per channel. */
-  private readonly returns = new WeakMap<ConfirmChannel, Map<string, number>>();
+  private readonly returns = new WeakMap<AmqpConfirmChannel, Map<string, number>>();
   /** Set while the socket buffer is full: later publishes wait for 'drain' (backpressure). */
   private drained: Promise<void> | undefined;
   /** Written, not yet confirmed. A broker that stops answering (a memory or disk alarm blocks publishers) must not hold callers past their deadline. */
   private readonly unconfirmed = new Set<{ deadline: number; expire: () => void }>();
   private sweeper: NodeJS.Timeout | undefined;
 
-  constructor(private readonly channel: ManagedChannel<ConfirmChannel>) {}
+  constructor(private readonly channel: ManagedChannel<AmqpConfirmChannel>) {}
 
   /** Resolves once the broker has confirmed the message; rejects on return, nack, uncertainty or the deadline. */
   publish(message: OutgoingMessage, deadline: number): Promise<void> {
@@ -59,7 +60,7 @@ export class ConfirmPublisher {
   }
 
   /** Writes the message; returns the confirm promise, or undefined when the channel was already closed. */
-  private write(channel: ConfirmChannel, message: OutgoingMessage, deadline: number): Promise<void> | undefined {
+  private write(channel: AmqpConfirmChannel, message: OutgoingMessage, deadline: number): Promise<void> | undefined {
     const returns = this.returnsOf(channel);
     let confirmed: Promise<void>;
     let accepted: boolean;
@@ -140,7 +141,7 @@ export class ConfirmPublisher {
     }
   }
 
-  private returnsOf(channel: ConfirmChannel): Map<string, number> {
+  private returnsOf(channel: AmqpConfirmChannel): Map<string, number> {
     let returns = this.returns.get(channel);
     if (!returns) {
       const map = new Map<string, number>();
@@ -156,7 +157,7 @@ export class ConfirmPublisher {
 }
 
 function isChannelClosed(err: unknown): boolean {
-  return err instanceof Error && err.name === 'IllegalOperationError' && /Channel clos/i.test(err.message);
+  return err instanceof Error && err.name === 'IllegalOperationError' && /AmqpChannel clos/i.test(err.message);
 }
 
 function unconfirmedAtDeadline(message: OutgoingMessage): EnqueueUnconfirmed {

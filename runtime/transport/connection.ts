@@ -11,7 +11,8 @@ import type { Writable } from 'node:stream';
 import { coalesceWrites } from './coalesce-writes.js';
 import { EventEmitter } from 'node:events';
 import amqp from 'amqplib';
-import type { Channel, ConfirmChannel, RecoveringChannelModel } from 'amqplib';
+import type { RecoveringChannelModel } from 'amqplib';
+import type { AmqpChannel, AmqpConfirmChannel, AmqpModel } from './amqp-model.js';
 import { BrokerConfigurationError, Closed, ConnectionUnavailable, oneLine } from '../errors.js';
 import { redactUrl } from '../logger.js';
 import type { RuntimeLog } from '../messages.js';
@@ -57,12 +58,12 @@ function withHeartbeat(url: string, heartbeatMs: number): string {
 
 export class BrokerConnection {
   readonly displayUrl: string;
-  private readonly channels = new Set<ManagedChannel<Channel>>();
+  private readonly channels = new Set<{ close(): Promise<void> }>();
   private closing: Promise<void> | undefined;
   private up = true;
 
   private constructor(
-    readonly model: RecoveringChannelModel,
+    readonly model: AmqpModel,
     private readonly options: ConnectionOptions,
   ) {
     this.displayUrl = redactUrl(options.url);
@@ -72,8 +73,7 @@ export class BrokerConnection {
   static async open(options: ConnectionOptions): Promise<BrokerConnection> {
     const displayUrl = redactUrl(options.url);
     if (options.url.startsWith('memory://')) {
-      const memory = new MemoryModel(memoryBroker(options.url)) as unknown as RecoveringChannelModel;
-      const connection = new BrokerConnection(memory, options);
+      const connection = new BrokerConnection(new MemoryModel(memoryBroker(options.url)), options);
       options.log.info('connection.connected', { url: displayUrl });
       return connection;
     }
@@ -119,51 +119,52 @@ export class BrokerConnection {
       clearTimeout(timer);
       model.off('connect-failed', onFailure);
     }
+    // amqplib's model is an AmqpModel: the compiler checks here that the in-process broker's interface is amqplib's.
     const connection = new BrokerConnection(model, options);
-    connection.watch();
+    connection.watch(model);
     options.log.info('connection.connected', { url: displayUrl });
     return connection;
   }
 
-  private watch(): void {
+  private watch(model: RecoveringChannelModel): void {
     const log = this.options.log;
-    this.model.on('disconnect', (err: Error) => {
+    model.on('disconnect', (err: Error) => {
       this.up = false;
       if (!this.closing) log.warn('connection.lost', { url: this.displayUrl, reason: oneLine(err) });
     });
-    this.model.on(
-      'reconnect-scheduled',
-      ({ attempt, delay, error }: { attempt: number; delay: number; error: Error }) => {
-        if (!this.closing)
-          log.warn('connection.retrying', { url: this.displayUrl, attempt, delay, reason: oneLine(error) });
-      },
-    );
-    this.model.on('connect', () => {
+    model.on('reconnect-scheduled', ({ attempt, delay, error }: { attempt: number; delay: number; error: Error }) => {
+      if (!this.closing)
+        log.warn('connection.retrying', { url: this.displayUrl, attempt, delay, reason: oneLine(error) });
+    });
+    model.on('connect', () => {
       this.up = true;
       if (!this.closing) log.info('connection.recovered', { url: this.displayUrl });
     });
-    this.model.on('blocked', (reason: string) => log.warn('connection.blocked', { url: this.displayUrl, reason }));
-    this.model.on('unblocked', () => log.info('connection.unblocked', { url: this.displayUrl }));
+    model.on('blocked', (reason: string) => log.warn('connection.blocked', { url: this.displayUrl, reason }));
+    model.on('unblocked', () => log.info('connection.unblocked', { url: this.displayUrl }));
   }
 
   /** A channel that re-opens itself, running `onOpen` on each fresh channel before handing it out. */
-  confirmChannel(role: string, onOpen?: (channel: ConfirmChannel) => Promise<void>): ManagedChannel<ConfirmChannel> {
-    return this.track(new ManagedChannel<ConfirmChannel>(this, role, true, onOpen));
+  confirmChannel(
+    role: string,
+    onOpen?: (channel: AmqpConfirmChannel) => Promise<void>,
+  ): ManagedChannel<AmqpConfirmChannel> {
+    return this.track(new ManagedChannel<AmqpConfirmChannel>(this, role, true, onOpen));
   }
 
-  channel(role: string, onOpen?: (channel: Channel) => Promise<void>): ManagedChannel<Channel> {
-    return this.track(new ManagedChannel<Channel>(this, role, false, onOpen));
+  channel(role: string, onOpen?: (channel: AmqpChannel) => Promise<void>): ManagedChannel<AmqpChannel> {
+    return this.track(new ManagedChannel<AmqpChannel>(this, role, false, onOpen));
   }
 
-  private track<C extends Channel>(managed: ManagedChannel<C>): ManagedChannel<C> {
+  private track<C extends AmqpChannel | AmqpConfirmChannel>(managed: ManagedChannel<C>): ManagedChannel<C> {
     if (this.closing) throw new Closed('connection is closed');
-    this.channels.add(managed as unknown as ManagedChannel<Channel>);
+    this.channels.add(managed);
     managed.start();
     return managed;
   }
 
   /** @internal */
-  forget(managed: ManagedChannel<Channel>): void {
+  forget(managed: { close(): Promise<void> }): void {
     this.channels.delete(managed);
   }
 
@@ -187,7 +188,7 @@ export class BrokerConnection {
   }
 
   /** A short-lived plain channel for one-off checks (a passive declare that may close it). */
-  async scratchChannel(deadline: number): Promise<Channel> {
+  async scratchChannel(deadline: number): Promise<AmqpChannel> {
     const opening = this.model.createChannel().then((ch) => {
       ch.on('error', () => {});
       return ch;
@@ -224,7 +225,7 @@ type ChannelEvents = { open: []; failed: [Error] };
  * A long-lived channel of one role (publisher, consumer of a queue). Callers `get()` the live
  * channel and wait, up to their deadline, while it is being re-opened.
  */
-export class ManagedChannel<C extends Channel> extends EventEmitter<ChannelEvents> {
+export class ManagedChannel<C extends AmqpChannel | AmqpConfirmChannel> extends EventEmitter<ChannelEvents> {
   private current: C | undefined;
   private fatal: Error | undefined;
   private stopped = false;
@@ -334,7 +335,7 @@ export class ManagedChannel<C extends Channel> extends EventEmitter<ChannelEvent
     this.stopped = true;
     const channel = this.current;
     this.current = undefined;
-    this.connection.forget(this as unknown as ManagedChannel<Channel>);
+    this.connection.forget(this);
     if (channel) await closeChannel(channel);
     this.emit('failed', new Closed(`channel ${this.role} is closed`));
   }
@@ -344,7 +345,7 @@ export class ManagedChannel<C extends Channel> extends EventEmitter<ChannelEvent
  * Closes a channel without hanging: amqplib resolves close() only when the broker answers, which a
  * dead socket never does, though the channel does emit 'close'.
  */
-async function closeChannel(channel: Channel): Promise<void> {
+async function closeChannel(channel: AmqpChannel | AmqpConfirmChannel): Promise<void> {
   await Promise.race([
     channel.close().catch(() => undefined),
     new Promise<void>((resolve) => {

@@ -8,12 +8,11 @@
  * Nothing survives the process.
  */
 import { EventEmitter } from 'node:events';
+import type { ConsumeMessage, GetMessage, Message, MessageProperties, Options, Replies } from 'amqplib';
+import type { AmqpConfirmChannel, AmqpModel } from './amqp-model.js';
 
-interface Properties {
-  headers?: Record<string, unknown>;
-  messageId?: string;
-  [key: string]: unknown;
-}
+/** A message's properties as published (amqplib's publish options without `mandatory`). */
+type Properties = Omit<Options.Publish, 'mandatory'>;
 
 interface Stored {
   content: Buffer;
@@ -40,7 +39,7 @@ interface Exchange {
 interface Consumer {
   tag: string;
   channel: MemoryChannel;
-  onMessage: (message: unknown) => void;
+  onMessage: (message: ConsumeMessage | null) => void;
 }
 
 interface Queue {
@@ -222,8 +221,28 @@ interface Unacked {
   consumer: Consumer | undefined;
 }
 
-/** A channel on the in-process broker, shaped like amqplib's (the methods this runtime calls). */
-export class MemoryChannel extends EventEmitter {
+/** Properties as amqplib hands them to a consumer: every field present, `persistent` as `deliveryMode`. */
+function deliveredProperties(properties: Properties): MessageProperties {
+  return {
+    contentType: properties.contentType,
+    contentEncoding: properties.contentEncoding,
+    headers: { ...properties.headers },
+    deliveryMode: properties.deliveryMode ?? (properties.persistent ? 2 : undefined),
+    priority: properties.priority,
+    correlationId: properties.correlationId,
+    replyTo: properties.replyTo,
+    expiration: properties.expiration,
+    messageId: properties.messageId,
+    timestamp: properties.timestamp,
+    type: properties.type,
+    userId: properties.userId,
+    appId: properties.appId,
+    clusterId: undefined,
+  };
+}
+
+/** A channel on the in-process broker: amqplib's channel as this runtime uses it (amqp-model.ts). */
+export class MemoryChannel extends EventEmitter implements AmqpConfirmChannel {
   private closed = false;
   private prefetchCount = 0;
   private deliveryTag = 0;
@@ -243,25 +262,29 @@ export class MemoryChannel extends EventEmitter {
     return this.prefetchCount === 0 || this.heldByConsumers < this.prefetchCount;
   }
 
-  deliver(queue: Queue, message: Stored, consumer: Consumer | undefined): unknown {
+  /** Hands a message to a consumer of this channel. */
+  deliver(queue: Queue, message: Stored, consumer: Consumer): void {
+    const delivered: ConsumeMessage = {
+      content: message.content,
+      fields: { ...this.take(queue, message, consumer), consumerTag: consumer.tag },
+      properties: deliveredProperties(message.properties),
+    };
+    queueMicrotask(() => !this.closed && consumer.onMessage(delivered));
+  }
+
+  /** Counts a delivery as unacked on this channel; its fields but the consumer tag or message count. */
+  private take(queue: Queue, message: Stored, consumer: Consumer | undefined): Message['fields'] {
     message.deliveries += 1;
     this.deliveryTag += 1;
     this.broker.inFlight += 1;
     if (consumer) this.heldByConsumers += 1;
     this.unacked.set(this.deliveryTag, { queue, message, consumer });
-    const delivered = {
-      content: message.content,
-      fields: {
-        deliveryTag: this.deliveryTag,
-        redelivered: message.redelivered,
-        exchange: message.exchange,
-        routingKey: message.routingKey,
-        consumerTag: consumer?.tag,
-      },
-      properties: { headers: {}, ...message.properties },
+    return {
+      deliveryTag: this.deliveryTag,
+      redelivered: message.redelivered,
+      exchange: message.exchange,
+      routingKey: message.routingKey,
     };
-    if (consumer) queueMicrotask(() => !this.closed && consumer.onMessage(delivered));
-    return delivered;
   }
 
   private check(): void {
@@ -282,7 +305,11 @@ export class MemoryChannel extends EventEmitter {
     throw error;
   }
 
-  async assertExchange(name: string, type: string, options: { alternateExchange?: string } = {}): Promise<unknown> {
+  async assertExchange(
+    name: string,
+    type: string,
+    options: Options.AssertExchange = {},
+  ): Promise<Replies.AssertExchange> {
     this.check();
     const existing = this.broker.exchanges.get(name);
     if (existing && existing.type !== type)
@@ -291,9 +318,9 @@ export class MemoryChannel extends EventEmitter {
     return { exchange: name };
   }
 
-  async assertQueue(name: string, options: { arguments?: Record<string, unknown> } = {}): Promise<unknown> {
+  async assertQueue(name = '', options: Options.AssertQueue = {}): Promise<Replies.AssertQueue> {
     this.check();
-    const args = options.arguments ?? {};
+    const args: Record<string, unknown> = options.arguments ?? {};
     const existing = this.broker.queues.get(name);
     if (existing) {
       for (const key of new Set([...Object.keys(args), ...Object.keys(existing.arguments)])) {
@@ -322,15 +349,15 @@ export class MemoryChannel extends EventEmitter {
     return { exchange: name };
   }
 
-  async bindQueue(queue: string, exchange: string, pattern: string): Promise<unknown> {
+  async bindQueue(queue: string, exchange: string, pattern: string): Promise<Replies.Empty> {
     return this.bind(queue, exchange, pattern, false);
   }
 
-  async bindExchange(destination: string, source: string, pattern: string): Promise<unknown> {
+  async bindExchange(destination: string, source: string, pattern: string): Promise<Replies.Empty> {
     return this.bind(destination, source, pattern, true);
   }
 
-  private bind(destination: string, source: string, pattern: string, toExchange: boolean): unknown {
+  private bind(destination: string, source: string, pattern: string, toExchange: boolean): Replies.Empty {
     this.check();
     const exchange = this.broker.exchanges.get(source);
     if (!exchange) this.fail(404, `NOT_FOUND - no exchange '${source}' in vhost '/'`);
@@ -351,7 +378,7 @@ export class MemoryChannel extends EventEmitter {
     return { messageCount: queue?.ready.length ?? 0 };
   }
 
-  async deleteExchange(name: string): Promise<unknown> {
+  async deleteExchange(name: string): Promise<Replies.Empty> {
     this.check();
     this.broker.exchanges.delete(name);
     return {};
@@ -366,11 +393,12 @@ export class MemoryChannel extends EventEmitter {
     return { messageCount: removed.length };
   }
 
-  async prefetch(count: number): Promise<void> {
+  async prefetch(count: number): Promise<Replies.Empty> {
     this.prefetchCount = count;
+    return {};
   }
 
-  async consume(name: string, onMessage: (message: unknown) => void): Promise<{ consumerTag: string }> {
+  async consume(name: string, onMessage: (message: ConsumeMessage | null) => void): Promise<Replies.Consume> {
     this.check();
     const queue = this.broker.queues.get(name);
     if (!queue) this.fail(404, `NOT_FOUND - no queue '${name}' in vhost '/'`);
@@ -381,16 +409,16 @@ export class MemoryChannel extends EventEmitter {
     return { consumerTag: consumer.tag };
   }
 
-  async cancel(tag: string): Promise<unknown> {
+  async cancel(tag: string): Promise<Replies.Cancel> {
     for (const consumer of this.consumers) {
       if (consumer.tag !== tag) continue;
       this.consumers.delete(consumer);
       for (const queue of this.broker.queues.values()) queue.consumers = queue.consumers.filter((c) => c !== consumer);
     }
-    return {};
+    return { consumerTag: tag };
   }
 
-  async get(name: string, options: { noAck?: boolean } = {}): Promise<unknown> {
+  async get(name: string, options: Options.Get = {}): Promise<GetMessage | false> {
     this.check();
     const queue = this.broker.queues.get(name);
     if (!queue) this.fail(404, `NOT_FOUND - no queue '${name}' in vhost '/'`);
@@ -398,12 +426,12 @@ export class MemoryChannel extends EventEmitter {
     if (!message) return false;
     if (message.expiry) clearTimeout(message.expiry);
     message.expiry = undefined;
-    const delivered = this.deliver(queue, message, undefined) as { fields: { deliveryTag: number } };
+    const fields = { ...this.take(queue, message, undefined), messageCount: queue.ready.length };
     if (options.noAck) {
-      this.unacked.delete(delivered.fields.deliveryTag);
+      this.unacked.delete(fields.deliveryTag);
       this.broker.inFlight -= 1;
     }
-    return delivered;
+    return { content: message.content, fields, properties: deliveredProperties(message.properties) };
   }
 
   ack(message: { fields: { deliveryTag: number } }, allUpTo = false): void {
@@ -438,18 +466,31 @@ export class MemoryChannel extends EventEmitter {
     exchange: string,
     routingKey: string,
     content: Buffer,
-    options: Properties & { mandatory?: boolean } = {},
-    callback?: (err: Error | null) => void,
+    options: Options.Publish = {},
+    callback?: (err: unknown, ok: Replies.Empty) => void,
   ): boolean {
     this.check();
     const { mandatory, ...properties } = options;
     const routed = this.broker.route(exchange, routingKey, content, properties);
     queueMicrotask(() => {
       if (!routed && mandatory)
-        this.emit('return', { content, fields: { exchange, routingKey, replyText: 'NO_ROUTE' }, properties });
-      if (this.confirm) callback?.(null);
+        this.emit('return', {
+          content,
+          fields: { exchange, routingKey, replyText: 'NO_ROUTE' },
+          properties: deliveredProperties(properties),
+        });
+      if (this.confirm) callback?.(null, {});
     });
     return true;
+  }
+
+  sendToQueue(
+    queue: string,
+    content: Buffer,
+    options?: Options.Publish,
+    callback?: (err: unknown, ok: Replies.Empty) => void,
+  ): boolean {
+    return this.publish('', queue, content, options, callback);
   }
 
   async waitForConfirms(): Promise<void> {}
@@ -468,13 +509,12 @@ export class MemoryChannel extends EventEmitter {
   }
 }
 
-/** A connection to the in-process broker, shaped like amqplib's recovering channel model. */
-export class MemoryModel extends EventEmitter {
+/** A connection to the in-process broker: amqplib's recovering channel model as this runtime uses it. */
+export class MemoryModel extends EventEmitter implements AmqpModel {
   private readonly channels = new Set<MemoryChannel>();
   constructor(private readonly broker: MemoryBroker) {
     super();
   }
-  async waitForConnect(): Promise<void> {}
   async createChannel(): Promise<MemoryChannel> {
     return this.track(new MemoryChannel(this.broker, false));
   }

@@ -4,16 +4,14 @@
  */
 import type { RuntimeLog } from '../messages.js';
 import type { ResolvedWorkerSettings } from '../settings/settings.js';
-
-/** How long past its due time a retry this worker published may take to come back before burst mode stops waiting for it. */
-export const BURST_RETRY_SLACK_MS = 5_000;
+import type { PendingRetries } from './pending-retries.js';
 
 export interface BurstProbes {
   stopRequested(): boolean;
   /** Deliveries this worker holds (running, waiting for a slot, publishing an outcome). */
   held(): number;
-  /** `jobId:jobTry` → due time of retries this worker published and has not seen again. */
-  pendingRetries: Map<string, number>;
+  /** Retries this worker published and has not seen again. */
+  pendingRetries: PendingRetries;
   queuesEmpty(): Promise<boolean>;
   stop(reason: 'burst' | 'burst timeout', waitForTasks: boolean): void;
 }
@@ -36,12 +34,9 @@ export function watchBurst(
         return;
       }
       if (probes.held() > 0) return;
-      const now = Date.now();
-      for (const [key, due] of probes.pendingRetries)
-        if (now > due + BURST_RETRY_SLACK_MS) probes.pendingRetries.delete(key);
-      if (probes.pendingRetries.size > 0) return;
+      if (probes.pendingRetries.awaiting(Date.now())) return;
       if (!(await probes.queuesEmpty())) return;
-      if (probes.held() > 0 || probes.pendingRetries.size > 0) return;
+      if (probes.held() > 0 || probes.pendingRetries.awaiting(Date.now())) return;
       log.info('worker.burst_drained');
       probes.stop('burst', burst.waitForTasks);
     } catch {

@@ -3,20 +3,21 @@
  * the worker is stopping), a channel that cannot be re-opened for good is reported, and stopping
  * cancels every consumer while the channels stay open for the acks still to come.
  */
-import type { Channel, ConsumeMessage } from 'amqplib';
+import type { ConsumeMessage } from 'amqplib';
+import type { AmqpChannel } from '../transport/amqp-model.js';
 import { errorCode } from '../errors.js';
 import type { BrokerConnection, ManagedChannel } from '../transport/connection.js';
 
 interface Consumer {
   queue: string;
-  channel: ManagedChannel<Channel>;
+  channel: ManagedChannel<AmqpChannel>;
   tag: string | undefined;
 }
 
 export interface ConsumerOptions {
   prefetchCount: number;
   stopRequested(): boolean;
-  onMessage(channel: Channel, queue: string, message: ConsumeMessage): void;
+  onMessage(channel: AmqpChannel, queue: string, message: ConsumeMessage): void;
   /** This queue can no longer be consumed (e.g. redeclared with other arguments). */
   onFailed(queue: string, error: Error): void;
 }
@@ -30,23 +31,27 @@ export class Consumers {
   async start(connection: BrokerConnection, queues: readonly string[], deadline: number): Promise<void> {
     const { prefetchCount, stopRequested, onMessage, onFailed } = this.options;
     for (const queue of queues) {
-      const consumer: Consumer = { queue, channel: undefined as unknown as ManagedChannel<Channel>, tag: undefined };
-      consumer.channel = connection.channel(`consume ${queue}`, async (channel) => {
-        // A channel re-opened while stopping must not consume again: every delivery would only be requeued.
-        if (stopRequested()) return;
-        // Per-consumer prefetch: quorum queues have no global QoS.
-        await channel.prefetch(prefetchCount);
-        const reply = await channel.consume(
-          queue,
-          (message) => {
-            if (message) onMessage(channel, queue, message);
-            // The broker cancelled our consumer (queue deleted); re-opening the channel consumes again.
-            else void channel.close().catch(() => undefined);
-          },
-          { noAck: false },
-        );
-        consumer.tag = reply.consumerTag;
-      });
+      // The channel's onOpen runs once the channel opens, after a connection round trip, by when `consumer` is assigned.
+      const consumer: Consumer = {
+        queue,
+        tag: undefined,
+        channel: connection.channel(`consume ${queue}`, async (channel) => {
+          // A channel re-opened while stopping must not consume again: every delivery would only be requeued.
+          if (stopRequested()) return;
+          // Per-consumer prefetch: quorum queues have no global QoS.
+          await channel.prefetch(prefetchCount);
+          const reply = await channel.consume(
+            queue,
+            (message) => {
+              if (message) onMessage(channel, queue, message);
+              // The broker cancelled our consumer (queue deleted); re-opening the channel consumes again.
+              else void channel.close().catch(() => undefined);
+            },
+            { noAck: false },
+          );
+          consumer.tag = reply.consumerTag;
+        }),
+      };
       consumer.channel.on('failed', (err) => {
         if (stopRequested() || errorCode(err) === 'CLOSED') return;
         onFailed(queue, err);

@@ -9,12 +9,13 @@
  * tag is only ever covered by `multiple` once every earlier tag of its channel is settled, so no
  * unfinished job is acked. `flushAcks()` sends what is pending before a channel or connection closes.
  */
-import type { Channel, ConsumeMessage, Message } from 'amqplib';
+import type { ConsumeMessage, Message } from 'amqplib';
+import type { AmqpChannel } from '../transport/amqp-model.js';
 import type { AttemptAbort } from './attempt-context.js';
 import type { AttemptFacts } from './job-recorder.js';
 
 export interface Delivery {
-  channel: Channel;
+  channel: AmqpChannel;
   message: ConsumeMessage;
   queue: string;
   /** Set once the delivery was acked or nacked. */
@@ -29,7 +30,7 @@ export interface Delivery {
   attempt: AttemptFacts | undefined;
 }
 
-export function newDelivery(channel: Channel, message: ConsumeMessage, queue: string): Delivery {
+export function newDelivery(channel: AmqpChannel, message: ConsumeMessage, queue: string): Delivery {
   acksOf(channel).track(message.fields.deliveryTag);
   return {
     channel,
@@ -70,10 +71,10 @@ const ACKED = 1;
 /** Settled and already told to the broker (a nack, or an ack sent on its own). */
 const SENT = 2;
 
-const channels = new WeakMap<Channel, ChannelAcks>();
+const channels = new WeakMap<AmqpChannel, ChannelAcks>();
 const scheduled = new Set<ChannelAcks>();
 
-function acksOf(channel: Channel): ChannelAcks {
+function acksOf(channel: AmqpChannel): ChannelAcks {
   let acks = channels.get(channel);
   if (!acks) {
     acks = new ChannelAcks(channel);
@@ -89,7 +90,7 @@ class ChannelAcks {
   private head = 0;
   private readonly index = new Map<number, number>();
 
-  constructor(private readonly channel: Channel) {}
+  constructor(private readonly channel: AmqpChannel) {}
 
   track(tag: number): void {
     this.index.set(tag, this.tags.length);

@@ -3,11 +3,11 @@
  * arguments; see admission.ts), wait for a concurrency slot, tell the result store, run the handler
  * with its hooks, and hand the outcome to outcomes.ts, which settles the delivery.
  */
-import { JobAborted, WorkerShutdown, oneLine } from '../errors.js';
+import { JobAborted, JobTimeout, WorkerShutdown, oneLine } from '../errors.js';
 import type { RuntimeLog } from '../messages.js';
 import type { ResolvedWorkerSettings } from '../settings/settings.js';
-import type { JobContext, JobOutcome, WorkerState } from '../types.js';
-import { decodeJobMessage } from '../wire-format.js';
+import type { JobOutcome, WorkerState } from '../types.js';
+import { decodeJobMessage, replayTokenOf } from '../wire-format.js';
 import type { JobEnvelope } from '../wire-format.js';
 import { admitDelivery } from './admission.js';
 import { ISOLATE_AFTER_RETURNS, mustCountReturn, returnsOf } from './crash-guard.js';
@@ -17,7 +17,9 @@ import type { Delivery } from './delivery.js';
 import type { AttemptFacts, JobRecorder } from './job-recorder.js';
 import type { JobRegistry, RegisteredJob } from './job-registry.js';
 import type { Outcomes } from './outcomes.js';
-import { runHandler } from './run-handler.js';
+import type { PendingRetries } from './pending-retries.js';
+import { callHandler, isPromiseLike } from './run-handler.js';
+import type { Settled } from './run-handler.js';
 import type { Semaphore } from './semaphore.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
@@ -31,10 +33,11 @@ export interface PipelineDeps<State extends WorkerState> {
   lane: IsolationLane;
   metrics: WorkerMetrics;
   outcomes: Outcomes;
-  recorder: () => JobRecorder | undefined;
+  /** The result store's writer; `undefined` without a result store. */
+  recorder: JobRecorder | undefined;
   stopRequested: () => boolean;
-  /** `jobId:jobTry` of retries this worker published; a delivery of one means it came back. */
-  pendingRetries: Map<string, number>;
+  /** Burst mode only: retries this worker published; a delivery of one means it came back. */
+  pendingRetries: PendingRetries | undefined;
 }
 
 export class JobPipeline<State extends WorkerState> {
@@ -50,7 +53,7 @@ export class JobPipeline<State extends WorkerState> {
     if (!decoded.ok) return this.deps.outcomes.deadLetter(delivery, decoded.error, 'invalid', decoded.partial);
     const job = decoded.job;
     if (decoded.assignedJobId) this.deps.log.warn('job.assigned_id', { queue, jobId: job.jobId });
-    if (this.deps.pendingRetries.size > 0) this.deps.pendingRetries.delete(`${job.jobId}:${job.jobTry}`);
+    this.deps.pendingRetries?.delivered(job.jobId, job.jobTry);
     const { queueType } = this.deps.settings;
     const returns = returnsOf(message, queueType);
     if (mustCountReturn(message, queueType)) return this.deps.outcomes.countReturn(delivery, job, returns + 1);
@@ -69,29 +72,7 @@ export class JobPipeline<State extends WorkerState> {
       return this.deps.outcomes.deadLetter(delivery, admission.error, admission.category, job);
     if (admission.kind === 'defer') return this.deps.outcomes.deferAgain(delivery, job, admission.remaining);
 
-    let release: () => void;
-    if (returns >= ISOLATE_AFTER_RETURNS) {
-      this.deps.log.warn('job.isolated', { jobId: job.jobId, functionName: job.functionName, returns });
-      release = await this.deps.lane.enter();
-    } else release = this.deps.semaphore.tryAcquire() ?? (await this.deps.semaphore.acquire());
-    if (delivery.settled || this.deps.stopRequested()) {
-      release();
-      return this.deps.outcomes.requeue(delivery, job.jobId, 'shutdown');
-    }
-    delivery.started = true;
-    const startTime = new Date();
-    const attempt: AttemptFacts = { job, queue, startTime };
-    delivery.attempt = attempt;
-    const recorder = this.deps.recorder();
-    if (recorder && (await recorder.begin(attempt)) === 'aborted') {
-      release();
-      return this.deps.outcomes.skipAborted(delivery, job);
-    }
-    if (job.jobTry === 1) {
-      const since = job.deferUntil ?? job.enqueueTime;
-      this.deps.metrics.observeStartLatency(job.functionName, queue, startTime.getTime() - since.getTime());
-    }
-    await this.runAttempt(delivery, job, registered as RegisteredJob, admission.args, release);
+    await this.runAttempt(delivery, job, registered as RegisteredJob, admission.args, returns);
   }
 
   /** A producer aborted this job: if it runs here, its signal fires; the attempt then ends `aborted`. */
@@ -99,49 +80,116 @@ export class JobPipeline<State extends WorkerState> {
     this.runningJobs.get(jobId)?.abort?.abort(new JobAborted(`job ${jobId} was aborted on request`));
   }
 
+  /**
+   * Runs an admitted delivery in a concurrency slot, taken here and released by this class alone: when
+   * the handler itself settles (one that ignores its signal still uses a core or a connection and must
+   * not be joined by another; see `settled`), or at once when the handler never starts.
+   */
   private async runAttempt(
     delivery: Delivery,
     job: JobEnvelope,
     registered: RegisteredJob,
     args: unknown,
-    release: () => void,
+    returns: number,
   ): Promise<void> {
+    const { outcomes, metrics, log } = this.deps;
+    let release: () => void;
+    if (returns >= ISOLATE_AFTER_RETURNS) {
+      log.warn('job.isolated', { jobId: job.jobId, functionName: job.functionName, returns });
+      release = await this.deps.lane.enter();
+    } else release = this.deps.semaphore.tryAcquire() ?? (await this.deps.semaphore.acquire());
+    let running: Settled | PromiseLike<Settled> | undefined;
     const abort = new AttemptAbort();
-    delivery.abort = abort;
-    this.runningJobs.set(job.jobId, delivery);
-    const ctx = new AttemptContext<State>(
-      job.jobId,
-      job.jobTry,
-      job.functionName,
-      delivery.queue,
-      job.enqueueTime,
-      delivery.message.fields.redelivered,
-      this.deps.state,
-      abort,
-      this.deps.settings.logger,
-    );
-    const { onJobStart, onJobEnd } = this.deps.settings;
-    if (onJobStart) await this.runHook('onJobStart', () => onJobStart(ctx));
-    if (this.deps.log.debugEnabled)
-      this.deps.log.debug('job.start', { jobId: job.jobId, functionName: job.functionName, jobTry: job.jobTry });
+    let ctx: AttemptContext<State>;
+    try {
+      if (delivery.settled || this.deps.stopRequested()) return outcomes.requeue(delivery, job.jobId, 'shutdown');
+      delivery.started = true;
+      const { message, queue } = delivery;
+      const startTime = new Date();
+      const attempt: AttemptFacts = { job, queue, startTime, replay: replayTokenOf(message.properties.headers) };
+      delivery.attempt = attempt;
+      // The store may say the job must not run: aborted before it started, or already final.
+      const begun = this.deps.recorder ? await this.deps.recorder.begin(attempt) : 'run';
+      if (begun === 'aborted') return outcomes.skipAborted(delivery, job);
+      if (begun === 'final') return outcomes.skipFinal(delivery, job);
+      if (job.jobTry === 1) {
+        const since = job.deferUntil ?? job.enqueueTime;
+        metrics.observeStartLatency(job.functionName, queue, startTime.getTime() - since.getTime());
+      }
+      delivery.abort = abort;
+      this.runningJobs.set(job.jobId, delivery);
+      ctx = new AttemptContext<State>(
+        job.jobId,
+        job.jobTry,
+        job.functionName,
+        queue,
+        job.enqueueTime,
+        message.fields.redelivered,
+        this.deps.state,
+        abort,
+        this.deps.settings.logger,
+      );
+      const { onJobStart } = this.deps.settings;
+      if (onJobStart) await this.runHook('onJobStart', () => onJobStart(ctx));
+      if (log.debugEnabled)
+        log.debug('job.start', { jobId: job.jobId, functionName: job.functionName, jobTry: job.jobTry });
+      // Aborted (shutdown, abort request) while onJobStart ran: the handler never starts.
+      if (!abort.aborted) running = callHandler(registered, ctx, args);
+    } finally {
+      if (running === undefined) release();
+    }
 
     const startedAt = Date.now();
-    const outcome = await runHandler(registered, ctx as unknown as JobContext, args, abort, release, this.deps.log);
+    const outcome = await this.settled(running, release, abort, registered.timeout, job.jobId);
     if (this.runningJobs.get(job.jobId) === delivery) this.runningJobs.delete(job.jobId);
 
     let end: JobOutcome;
     if (abort.aborted && abort.reason instanceof WorkerShutdown) {
-      this.deps.outcomes.requeue(delivery, job.jobId, 'shutdown');
+      outcomes.requeue(delivery, job.jobId, 'shutdown');
       end = { status: 'requeued', reason: 'shutdown' };
     } else if (abort.aborted && abort.reason instanceof JobAborted) {
-      end = await this.deps.outcomes.aborted(delivery, job, abort.reason);
+      end = await outcomes.aborted(delivery, job, abort.reason);
     } else if (outcome.ok) {
-      end = await this.deps.outcomes.complete(delivery, job, registered, outcome.value, Date.now() - startedAt);
+      end = await outcomes.complete(delivery, job, registered, outcome.value, Date.now() - startedAt);
     } else {
-      end = await this.deps.outcomes.fail(delivery, job, registered, outcome.error);
+      end = await outcomes.fail(delivery, job, registered, outcome.error);
     }
-    this.deps.metrics.observeDuration(job.functionName, delivery.queue, end.status, Date.now() - startedAt);
+    metrics.observeDuration(job.functionName, delivery.queue, end.status, Date.now() - startedAt);
+    const { onJobEnd } = this.deps.settings;
     if (onJobEnd) await this.runHook('onJobEnd', () => onJobEnd(ctx, end));
+  }
+
+  /**
+   * What the attempt ended with: the handler's settlement, or the abort's reason as soon as the attempt
+   * is aborted (its timeout, a shutdown, an abort request). Releases the slot when the handler itself
+   * settles, which may be after the abort; a late result is then dropped.
+   */
+  private settled(
+    running: Settled | PromiseLike<Settled> | undefined,
+    release: () => void,
+    abort: AttemptAbort,
+    timeout: number,
+    jobId: string,
+  ): Settled | Promise<Settled> {
+    if (running === undefined) return { ok: false, error: abort.reason };
+    if (!isPromiseLike(running)) {
+      // A synchronous handler: settled already, nothing to time out.
+      release();
+      return running;
+    }
+    return new Promise<Settled>((resolve) => {
+      const timer = setTimeout(() => abort.abort(new JobTimeout(timeout)), timeout);
+      abort.onAbort = () => {
+        clearTimeout(timer);
+        resolve({ ok: false, error: abort.reason });
+      };
+      running.then((result) => {
+        release();
+        clearTimeout(timer);
+        if (abort.aborted) this.deps.log.debug('job.late_result', { jobId });
+        else resolve(result);
+      });
+    });
   }
 
   private async runHook(hook: 'onJobStart' | 'onJobEnd', call: () => unknown): Promise<void> {

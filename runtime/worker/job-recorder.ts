@@ -8,6 +8,7 @@ import type { RuntimeLog } from '../messages.js';
 import { ResultStore } from '../results/result-store.js';
 import type { JobRecord, JobStatus } from '../results/job-record.js';
 import { storedError } from '../results/job-record.js';
+import type { BeginReply } from '../results/result-store.js';
 import type { ResolvedResultStoreSettings } from '../settings/settings.js';
 import type { JobEnvelope } from '../wire-format.js';
 
@@ -16,6 +17,8 @@ export interface AttemptFacts {
   queue: string;
   /** `null` for a job dead-lettered before any attempt started (invalid, expired). */
   startTime: Date | null;
+  /** The replay token of a replayed dead letter (wire-format.ts, `x-arq-replay`). */
+  replay?: string | undefined;
 }
 
 export class JobRecorder {
@@ -50,8 +53,11 @@ export class JobRecorder {
     await this.store.onAbortRequest(onAbort);
   }
 
-  /** Marks the attempt in progress; `aborted` when the job was aborted before it started (it must not run). */
-  async begin(attempt: AttemptFacts): Promise<'run' | 'aborted'> {
+  /**
+   * Marks the attempt in progress; `aborted` when the job was aborted before it started, `final` when
+   * it already ended (a redelivery after a lost ack): then it must not run. `run` while Redis is away.
+   */
+  async begin(attempt: AttemptFacts): Promise<BeginReply> {
     const record = this.record(attempt, 'in_progress', null);
     try {
       return await this.store.begin(record);
@@ -83,8 +89,8 @@ export class JobRecorder {
   }
 
   private record(attempt: AttemptFacts, status: JobStatus, endTime: Date | null): JobRecord {
-    const { job, queue, startTime } = attempt;
-    return {
+    const { job, queue, startTime, replay } = attempt;
+    const record: JobRecord = {
       jobId: job.jobId,
       status,
       functionName: job.functionName,
@@ -97,6 +103,8 @@ export class JobRecorder {
       worker: this.worker,
       error: null,
     };
+    if (replay !== undefined) record.replay = replay;
+    return record;
   }
 
   private wentDown(reason: string): void {

@@ -4,6 +4,8 @@
  * requeued. The ack always follows the confirmed successor, so a crash in between duplicates a job
  * at worst and never loses one; a successor that cannot be published sends the delivery back.
  */
+import { z as zod } from 'zod';
+import type { z } from 'zod';
 import { DeliveryLimitExceeded, InvalidJobResult, type JobAborted, oneLine } from '../errors.js';
 import type { RuntimeLog } from '../messages.js';
 import type { JobStatus } from '../results/job-record.js';
@@ -17,8 +19,8 @@ import type { Delivery } from './delivery.js';
 import type { JobRecorder } from './job-recorder.js';
 import type { RegisteredJob } from './job-registry.js';
 import { countedReturnMessage, deadLetterMessage, redeferMessage, retryMessage } from './outcome-messages.js';
+import type { PendingRetries } from './pending-retries.js';
 import { decideFailure } from './retry-policy.js';
-import { checkResult } from './run-handler.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 /** Result-store status of a dead-lettered job, by why it was dead-lettered. */
@@ -31,14 +33,39 @@ const DEAD_LETTER_STATUS: Record<DeadLetterCategory, JobStatus> = {
   unknown_job: 'dead',
 };
 
+export type CheckedResult =
+  { success: true; data: unknown } | { success: false; issues: readonly z.core.$ZodIssue[]; thrown?: string };
+
+/**
+ * Checks a handler's result against its schema and encodes it for the store (`isoDate`: `Date` →
+ * ISO string), catching what a user's schema throws (Zod does not catch exceptions inside a
+ * refinement; an async schema throws when run synchronously), which would otherwise requeue the
+ * delivery in a hot loop. A schema with a one-way transform cannot encode: its parse output is kept.
+ */
+export function checkResult(schema: z.ZodType, value: unknown): CheckedResult {
+  try {
+    const result = zod.safeEncode(schema, value as never);
+    return result.success ? { success: true, data: result.data } : { success: false, issues: result.error.issues };
+  } catch (encodeError) {
+    try {
+      const result = schema.safeParse(value);
+      return result.success ? { success: true, data: result.data } : { success: false, issues: result.error.issues };
+    } catch (err) {
+      return { success: false, issues: [], thrown: `the schema threw: ${oneLine(err ?? encodeError)}` };
+    }
+  }
+}
+
 export interface OutcomeDeps {
   settings: Pick<ResolvedWorkerSettings, 'delayPrefix' | 'outcomePublishTimeout' | 'retryBackoff' | 'retryBackoffMax'>;
   log: RuntimeLog;
   metrics: WorkerMetrics;
-  publisher: () => ConfirmPublisher;
-  recorder: () => JobRecorder | undefined;
-  /** `jobId:jobTry` of retries this worker published → due time; burst mode waits for them. */
-  pendingRetries: Map<string, number>;
+  /** Publishes retries, re-deferrals and dead letters, each confirmed before the delivery is acked. */
+  publisher: ConfirmPublisher;
+  /** The result store's writer; `undefined` without a result store. */
+  recorder: JobRecorder | undefined;
+  /** Burst mode only: the retries it waits to see again. */
+  pendingRetries: PendingRetries | undefined;
 }
 
 export class Outcomes {
@@ -64,7 +91,7 @@ export class Outcomes {
       stored = checked.data;
     }
     // Recorded before the ack: a crash in between reruns the job rather than leaving it in progress forever.
-    const recorder = this.deps.recorder();
+    const recorder = this.deps.recorder;
     if (recorder && delivery.attempt) await recorder.finish(delivery.attempt, 'complete', { result: stored });
     ack(delivery);
     metrics.count('completed', job.functionName, delivery.queue);
@@ -88,7 +115,7 @@ export class Outcomes {
 
   /** Aborted on request while running: acked (not retried, not dead-lettered) and recorded as aborted. */
   async aborted(delivery: Delivery, job: JobEnvelope, error: JobAborted): Promise<JobOutcome> {
-    if (delivery.attempt) await this.deps.recorder()?.finish(delivery.attempt, 'aborted', { error });
+    if (delivery.attempt) await this.deps.recorder?.finish(delivery.attempt, 'aborted', { error });
     ack(delivery);
     this.countAborted(job, delivery.queue, 'while it ran');
     return { status: 'aborted', error };
@@ -98,6 +125,17 @@ export class Outcomes {
   skipAborted(delivery: Delivery, job: JobEnvelope): void {
     ack(delivery);
     this.countAborted(job, delivery.queue, 'before it ran');
+  }
+
+  /**
+   * The job already ended (its record is final): this delivery is a redelivery after its worker
+   * wrote the outcome and died before the ack. Acked, never run again; the record stays as it is.
+   */
+  skipFinal(delivery: Delivery, job: JobEnvelope): void {
+    ack(delivery);
+    this.deps.metrics.count('alreadyFinal', job.functionName, delivery.queue);
+    if (this.deps.log.debugEnabled)
+      this.deps.log.debug('job.already_final', { jobId: job.jobId, functionName: job.functionName });
   }
 
   /** Sends an early delivery back through the delay ladder, unchanged. */
@@ -120,7 +158,7 @@ export class Outcomes {
     const functionName = job.functionName ?? '?';
     metrics.count('deadLettered', functionName, delivery.queue);
     if (category === 'expired') metrics.count('expired', functionName, delivery.queue);
-    const recorder = this.deps.recorder();
+    const recorder = this.deps.recorder;
     if (recorder && job.jobId && job.functionName && job.enqueueTime && job.jobTry) {
       const attempt = delivery.attempt ?? { job: job as JobEnvelope, queue: delivery.queue, startTime: null };
       await recorder.finish(attempt, DEAD_LETTER_STATUS[category], { error });
@@ -156,9 +194,9 @@ export class Outcomes {
     const { settings, metrics, log, pendingRetries } = this.deps;
     const retry = retryMessage(job, delivery, delay, settings.delayPrefix, Date.now());
     if (!(await this.publishSuccessor(delivery, job.jobId, retry.message))) return;
-    pendingRetries.set(`${job.jobId}:${retry.jobTry}`, retry.due);
+    pendingRetries?.published(job.jobId, retry.jobTry, retry.due, Date.now());
     metrics.count('retried', job.functionName, delivery.queue);
-    const recorder = this.deps.recorder();
+    const recorder = this.deps.recorder;
     if (recorder && delivery.attempt)
       await recorder.finish(delivery.attempt, 'retrying', { error, deferUntil: new Date(retry.due) });
     log.info('job.retry', {
@@ -186,7 +224,7 @@ export class Outcomes {
     // From here on the delivery settles by itself (ack on confirm, nack on failure); shutdown leaves it be.
     delivery.publishing = true;
     try {
-      await this.deps.publisher().publish(outgoing, Date.now() + this.deps.settings.outcomePublishTimeout);
+      await this.deps.publisher.publish(outgoing, Date.now() + this.deps.settings.outcomePublishTimeout);
     } catch (err) {
       this.deps.log.error('job.outcome_unpublished', { jobId: jobId ?? '?', error: oneLine(err) });
       nack(delivery);

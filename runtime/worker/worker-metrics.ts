@@ -21,10 +21,13 @@ export interface WorkerStats {
   deadLettered: number;
   aborted: number;
   expired: number;
+  /** Deliveries acked without running: the job's record was already final (a redelivery after a lost ack). */
+  alreadyFinal: number;
   ongoing: number;
 }
 
-export type CountedOutcome = 'completed' | 'failed' | 'retried' | 'deadLettered' | 'aborted' | 'expired';
+export type CountedOutcome =
+  'completed' | 'failed' | 'retried' | 'deadLettered' | 'aborted' | 'expired' | 'alreadyFinal';
 
 const METRIC_NAMES: Record<CountedOutcome, string> = {
   completed: 'arq_jobs_completed_total',
@@ -33,6 +36,7 @@ const METRIC_NAMES: Record<CountedOutcome, string> = {
   deadLettered: 'arq_jobs_dead_lettered_total',
   aborted: 'arq_jobs_aborted_total',
   expired: 'arq_jobs_expired_total',
+  alreadyFinal: 'arq_jobs_already_final_total',
 };
 
 const HELP: Record<CountedOutcome, string> = {
@@ -42,6 +46,8 @@ const HELP: Record<CountedOutcome, string> = {
   deadLettered: 'Jobs moved to the dead-letter queue, for any reason.',
   aborted: 'Jobs stopped by job.abort(), before or while they ran.',
   expired: 'Jobs dead-lettered because their expires deadline passed.',
+  alreadyFinal:
+    "Deliveries acked without running because the job's record was already final (redelivered after a lost ack).",
 };
 
 interface PrometheusMetrics {
@@ -60,6 +66,7 @@ export class WorkerMetrics {
     deadLettered: 0,
     aborted: 0,
     expired: 0,
+    alreadyFinal: 0,
   };
   private readonly prometheus: PrometheusMetrics | undefined;
 

@@ -5,7 +5,8 @@
  * owns the worker's state. A crash at any point leaves a delivery unacked, so the broker redelivers
  * it: at least once, never lost.
  */
-import type { Channel, ConsumeMessage } from 'amqplib';
+import type { ConsumeMessage } from 'amqplib';
+import type { AmqpChannel } from '../transport/amqp-model.js';
 import { BrokerConnection } from '../transport/connection.js';
 import { ConfirmPublisher } from '../transport/confirm-publisher.js';
 import { StartupFailed, WorkerShutdown, oneLine } from '../errors.js';
@@ -30,9 +31,28 @@ import { Outcomes } from './outcomes.js';
 import { JobPipeline } from './job-pipeline.js';
 import { Consumers } from './consumers.js';
 import { watchBurst } from './burst-watch.js';
+import type { BurstProbes } from './burst-watch.js';
 import { ShutdownSignals } from './shutdown-signals.js';
+import { PendingRetries } from './pending-retries.js';
 
 export type { WorkerStats } from './worker-metrics.js';
+
+/**
+ * What exists only once the worker connected, built in one piece by `start()` and handed to the parts
+ * that need it: none of them holds a reference that may still be missing.
+ */
+interface WorkerRuntime<State extends WorkerState> {
+  connection: BrokerConnection;
+  /** Publishes the successors of deliveries (retries, re-deferrals, dead letters) with confirms. */
+  publisher: ConfirmPublisher;
+  /** `undefined` without a result store. */
+  recorder: JobRecorder | undefined;
+  outcomes: Outcomes;
+  pipeline: JobPipeline<State>;
+  consumers: Consumers;
+  /** `undefined` when no job has a schedule. */
+  scheduler: Scheduler | undefined;
+}
 
 export class Worker<State extends WorkerState = WorkerState> {
   readonly settings: ResolvedWorkerSettings<State>;
@@ -42,19 +62,16 @@ export class Worker<State extends WorkerState = WorkerState> {
   private readonly registry: JobRegistry;
   private readonly semaphore: Semaphore;
   private readonly deliveries = new Set<Delivery>();
-  private readonly consumers: Consumers;
-  /** `jobId:jobTry` of retries this worker published → due time; burst mode waits for them. */
-  private readonly pendingRetries = new Map<string, number>();
+  /** Burst mode only: retries this worker published and waits to see again before it stops. */
+  private readonly pendingRetries: PendingRetries | undefined;
   private readonly metrics: WorkerMetrics;
-  private readonly outcomes: Outcomes;
-  private readonly pipeline: JobPipeline<State>;
   private readonly signals: ShutdownSignals;
-  private recorder: JobRecorder | undefined;
+  /** Set by `start()` once connected; `undefined` before (and after a failed start). */
+  private runtime: WorkerRuntime<State> | undefined;
+  /** What `start()` opened, closed by teardown whether or not the start got through. */
+  private readonly opened: Array<{ close(): Promise<void> }> = [];
   private health: HealthServer | undefined;
   private consuming = false;
-  private connection: BrokerConnection | undefined;
-  private publisher: ConfirmPublisher | undefined;
-  private scheduler: Scheduler | undefined;
   private running: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -72,39 +89,9 @@ export class Worker<State extends WorkerState = WorkerState> {
     this.log = new RuntimeLog(this.settings.logger, this.settings.locale, this.settings.logLevel);
     this.registry = buildRegistry(this.settings);
     this.semaphore = new Semaphore(this.settings.maxConcurrentJobs);
+    this.pendingRetries = this.settings.burst ? new PendingRetries() : undefined;
     const exported = this.settings.healthPort !== undefined || this.settings.metricsRegistry !== undefined;
     this.metrics = new WorkerMetrics(exported, this.settings.metricsRegistry, () => this.semaphore.inUse);
-    this.outcomes = new Outcomes({
-      settings: this.settings,
-      log: this.log,
-      metrics: this.metrics,
-      publisher: () => this.publisher as ConfirmPublisher,
-      recorder: () => this.recorder,
-      pendingRetries: this.pendingRetries,
-    });
-    this.pipeline = new JobPipeline({
-      settings: this.settings,
-      state: this.state,
-      log: this.log,
-      registry: this.registry,
-      semaphore: this.semaphore,
-      lane: new IsolationLane(this.semaphore, this.settings.maxConcurrentJobs),
-      metrics: this.metrics,
-      outcomes: this.outcomes,
-      recorder: () => this.recorder,
-      stopRequested: () => this.stopRequested,
-      pendingRetries: this.pendingRetries,
-    });
-    this.consumers = new Consumers({
-      prefetchCount: this.settings.prefetchCount,
-      stopRequested: () => this.stopRequested,
-      onMessage: (channel, queue, message) => this.onDelivery(channel, queue, message),
-      onFailed: (queue, err) => {
-        // This queue can no longer be consumed: stop rather than run half-deaf.
-        this.failure ??= err;
-        void this.shutdown(`consumer of ${queue} failed: ${oneLine(err)}`);
-      },
-    });
     // The first signal (or close()) starts a graceful stop; a signal after that stops waiting for running jobs.
     this.signals = new ShutdownSignals((signal) => {
       if (!this.stopping) {
@@ -118,6 +105,11 @@ export class Worker<State extends WorkerState = WorkerState> {
 
   get stats(): WorkerStats {
     return this.metrics.stats;
+  }
+
+  /** @internal Retries a burst worker still waits to see again (0 outside burst mode, which keeps none); for tests. */
+  get pendingRetryCount(): number {
+    return this.pendingRetries?.size ?? 0;
   }
 
   /** `host:port` of the health listener once it listens (`healthPort: 0` picks the port); `undefined` without one. */
@@ -156,22 +148,18 @@ export class Worker<State extends WorkerState = WorkerState> {
     const settings = this.settings;
     if (settings.healthPort !== undefined) {
       this.health = await HealthServer.listen(settings.healthPort, settings.healthHost, {
-        connected: () => this.connection?.connected ?? false,
+        connected: () => this.runtime?.connection.connected ?? false,
         ready: () => this.consuming && !this.stopRequested,
         metrics: () => this.metrics.exposition(),
       });
+      this.opened.push(this.health);
       this.log.info('worker.health_listening', { address: this.health.address });
     }
-    if (settings.resultStore) {
-      this.recorder = await JobRecorder.open(
-        settings.resultStore,
-        settings.connectionTimeout,
-        settings.workerName,
-        this.log,
-      );
-      await this.recorder.listenForAborts((jobId) => this.pipeline.abortRunning(jobId));
-    }
-    this.connection = await BrokerConnection.open({
+    const recorder = settings.resultStore
+      ? await JobRecorder.open(settings.resultStore, settings.connectionTimeout, settings.workerName, this.log)
+      : undefined;
+    if (recorder) this.opened.push(recorder);
+    const connection = await BrokerConnection.open({
       url: settings.url,
       connectionTimeout: settings.connectionTimeout,
       heartbeat: settings.heartbeat,
@@ -179,8 +167,11 @@ export class Worker<State extends WorkerState = WorkerState> {
       connectionName: settings.connectionName ?? `rabbitmq-arq worker ${settings.workerName}`,
       log: this.log,
     });
-    const connection = this.connection;
-    this.publisher = new ConfirmPublisher(connection.confirmChannel('outcomes'));
+    this.opened.push(connection);
+    const runtime = this.assemble(connection, new ConfirmPublisher(connection.confirmChannel('outcomes')), recorder);
+    this.runtime = runtime;
+    if (recorder) await recorder.listenForAborts((jobId) => runtime.pipeline.abortRunning(jobId));
+
     const topology = new QueueTopology(connection.channel('declare'), settings.queueType, settings.delayPrefix);
     const deadline = Date.now() + settings.connectionTimeout;
     for (const queue of this.registry.queues) await topology.ensureJobQueue(queue, deadline);
@@ -199,26 +190,16 @@ export class Worker<State extends WorkerState = WorkerState> {
     }
     if (this.stopRequested) return;
 
-    await this.consumers.start(connection, this.registry.queues, deadline);
+    await runtime.consumers.start(connection, this.registry.queues, deadline);
     this.consuming = true;
-    const schedules = [...this.registry.jobs.values()].flatMap((job) => job.schedules);
-    if (schedules.length > 0) {
-      this.scheduler = new Scheduler({
-        connection,
-        publisher: this.publisher as ConfirmPublisher,
-        schedules,
-        queueOf: (job) => this.registry.jobs.get(job)?.queue ?? settings.queueName,
-        delayPrefix: settings.delayPrefix,
-        log: this.log,
-      });
-      this.scheduler.start();
-    }
+    runtime.scheduler?.start();
     if (settings.handleSignals) this.signals.install();
     if (settings.statsInterval > 0)
       this.timers.push(
         setInterval(() => this.log.info('worker.stats', { ...this.stats }), settings.statsInterval).unref(),
       );
-    if (settings.burst) this.timers.push(watchBurst(settings.burst, this.burstProbes(), this.log));
+    if (settings.burst && this.pendingRetries)
+      this.timers.push(watchBurst(settings.burst, this.burstProbes(connection, this.pendingRetries), this.log));
     this.log.info('worker.started', {
       worker: settings.workerName,
       queues: this.registry.queues.join(', '),
@@ -227,10 +208,56 @@ export class Worker<State extends WorkerState = WorkerState> {
     });
   }
 
-  private onDelivery(channel: Channel, queue: string, message: ConsumeMessage): void {
+  /** Builds the parts that need the connection, each handed exactly what it uses. */
+  private assemble(
+    connection: BrokerConnection,
+    publisher: ConfirmPublisher,
+    recorder: JobRecorder | undefined,
+  ): WorkerRuntime<State> {
+    const { settings, log, metrics, registry, semaphore, pendingRetries } = this;
+    const outcomes = new Outcomes({ settings, log, metrics, publisher, recorder, pendingRetries });
+    const pipeline = new JobPipeline<State>({
+      settings,
+      state: this.state,
+      log,
+      registry,
+      semaphore,
+      lane: new IsolationLane(semaphore, settings.maxConcurrentJobs),
+      metrics,
+      outcomes,
+      recorder,
+      stopRequested: () => this.stopRequested,
+      pendingRetries,
+    });
+    const consumers = new Consumers({
+      prefetchCount: settings.prefetchCount,
+      stopRequested: () => this.stopRequested,
+      onMessage: (channel, queue, message) => this.onDelivery(pipeline, channel, queue, message),
+      onFailed: (queue, err) => {
+        // This queue can no longer be consumed: stop rather than run half-deaf.
+        this.failure ??= err;
+        void this.shutdown(`consumer of ${queue} failed: ${oneLine(err)}`);
+      },
+    });
+    const schedules = [...registry.jobs.values()].flatMap((job) => job.schedules);
+    const scheduler =
+      schedules.length > 0
+        ? new Scheduler({
+            connection,
+            publisher,
+            schedules,
+            queueOf: (job) => registry.jobs.get(job)?.queue ?? settings.queueName,
+            delayPrefix: settings.delayPrefix,
+            log,
+          })
+        : undefined;
+    return { connection, publisher, recorder, outcomes, pipeline, consumers, scheduler };
+  }
+
+  private onDelivery(pipeline: JobPipeline<State>, channel: AmqpChannel, queue: string, message: ConsumeMessage): void {
     const delivery = newDelivery(channel, message, queue);
     this.deliveries.add(delivery);
-    this.pipeline.process(delivery).then(
+    pipeline.process(delivery).then(
       () => this.deliveries.delete(delivery),
       (err: unknown) => {
         // Only a bug gets here; the delivery goes back to the queue rather than being lost.
@@ -249,19 +276,18 @@ export class Worker<State extends WorkerState = WorkerState> {
     }
   }
 
-  private burstProbes() {
+  private burstProbes(connection: BrokerConnection, pendingRetries: PendingRetries): BurstProbes {
     return {
       stopRequested: () => this.stopRequested,
       held: () => this.deliveries.size,
-      pendingRetries: this.pendingRetries,
-      queuesEmpty: () => this.queuesEmpty(),
+      pendingRetries,
+      queuesEmpty: () => this.queuesEmpty(connection),
       stop: (reason: string, waitForTasks: boolean) => void this.shutdown(reason, waitForTasks),
     };
   }
 
   /** Ready counts by passive declare on a throwaway channel (AMQP cannot see unacked messages). */
-  private async queuesEmpty(): Promise<boolean> {
-    const connection = this.connection as BrokerConnection;
+  private async queuesEmpty(connection: BrokerConnection): Promise<boolean> {
     const channel = await connection.scratchChannel(Date.now() + this.settings.connectionTimeout);
     try {
       for (const queue of this.registry.queues) if ((await channel.checkQueue(queue)).messageCount > 0) return false;
@@ -279,12 +305,13 @@ export class Worker<State extends WorkerState = WorkerState> {
       for (const timer of this.timers) clearInterval(timer);
       // 1. Stop firing schedules (the lease passes to another worker) and stop consuming; acks still need the
       // channels, so they stay open.
-      await this.scheduler?.stop();
-      await this.consumers.cancel();
+      const runtime = this.runtime;
+      await runtime?.scheduler?.stop();
+      await runtime?.consumers.cancel();
       // 2. Prefetched deliveries that never started go back at once, using no attempt.
       for (const delivery of this.deliveries)
         if (!delivery.started && !delivery.publishing)
-          this.outcomes.requeue(delivery, deliveredJobId(delivery), 'shutdown');
+          runtime?.outcomes.requeue(delivery, deliveredJobId(delivery), 'shutdown');
       // 3. Running jobs get the grace period, then their signal fires and they are requeued.
       const running = [...this.deliveries].filter((delivery) => !delivery.settled).length;
       const timeout = waitForTasks ? this.settings.gracefulShutdownTimeout : 0;
@@ -326,6 +353,6 @@ export class Worker<State extends WorkerState = WorkerState> {
     flushAcks(); // acks settled in this turn of the event loop must reach the broker before the channels close
     for (const timer of this.timers) clearInterval(timer);
     this.signals.uninstall();
-    await Promise.all([this.connection?.close(), this.recorder?.close(), this.health?.close()]);
+    await Promise.all(this.opened.map((resource) => resource.close()));
   }
 }

@@ -4,7 +4,8 @@
  * declare it, a spy on the delay ladder's delivery exchange, and the socket leak check.
  */
 import * as assert from 'node:assert/strict';
-import type { Channel, GetMessage, Message, Options } from 'amqplib';
+import type { GetMessage, Message, Options } from 'amqplib';
+import type { AmqpChannel } from '../../runtime/transport/amqp-model.js';
 import type { ManagedChannel } from '../../runtime/transport/connection.js';
 import { TOPOLOGY_VERSION, delayNames, deliveryPattern } from '../../runtime/topology/delay-topology.js';
 import { QueueTopology } from '../../runtime/topology/queue-topology.js';
@@ -80,7 +81,7 @@ export async function publishRaw(
 /** Declares `queue`, its DLQ and its ladder binding with the very code workers and clients run. */
 export async function declareJobQueue(queue: string, type: QueueType): Promise<void> {
   await withChannel(async (channel) => {
-    const managed = { get: async () => channel } as unknown as ManagedChannel<Channel>;
+    const managed = { get: async () => channel } as unknown as ManagedChannel<AmqpChannel>;
     await new QueueTopology(managed, type, 'arq').ensureJobQueue(queue, Date.now() + 10_000);
   });
 }

@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Channel } from 'amqplib';
+import type { AmqpChannel } from '../../runtime/transport/amqp-model.js';
 import type { ManagedChannel } from '../../runtime/transport/connection.js';
 import { BrokerConfigurationError } from '../../runtime/errors.js';
 import {
@@ -106,7 +107,7 @@ function fakeTopology(refuse: Map<string, Error>): { topology: QueueTopology; as
     bindQueue: async () => ({}),
     bindExchange: async () => ({}),
   } as unknown as Channel;
-  const managed = { get: async () => channel } as unknown as ManagedChannel<Channel>;
+  const managed = { get: async () => channel } as unknown as ManagedChannel<AmqpChannel>;
   return { topology: new QueueTopology(managed, 'quorum', 'arq'), asserted };
 }
 
