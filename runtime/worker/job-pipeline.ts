@@ -8,10 +8,11 @@ import type { RuntimeLog } from '../messages.js';
 import type { ResolvedWorkerSettings } from '../settings/settings.js';
 import { oneLine } from '../transport/connection.js';
 import type { JobContext, JobOutcome, WorkerState } from '../types.js';
+import { returnedTickRuns, tickOf } from '../schedules/schedule.js';
 import { decodeJobMessage } from '../wire-format.js';
 import type { JobEnvelope } from '../wire-format.js';
 import { admitDelivery } from './admission.js';
-import { ISOLATE_AFTER_RETURNS, mustCountReturn, returnsOf } from './crash-guard.js';
+import { ISOLATE_AFTER_RETURNS, cameBack, mustCountReturn, requeuedBy, returnsOf } from './crash-guard.js';
 import type { IsolationLane } from './crash-guard.js';
 import { AttemptAbort, AttemptContext } from './attempt-context.js';
 import type { Delivery } from './delivery.js';
@@ -57,6 +58,11 @@ export class JobPipeline<State extends WorkerState> {
     if (mustCountReturn(message, queueType)) return this.deps.outcomes.countReturn(delivery, job, returns + 1);
 
     const registered = this.deps.registry.jobs.get(job.functionName);
+    // A tick a stop gave back before it started is judged as the scheduler judges missed ticks (docs/scheduling.md).
+    const givenBack =
+      registered && requeuedBy(message) === 'unstarted' ? tickOf(registered.schedules, job.jobId) : undefined;
+    if (givenBack && !returnedTickRuns(givenBack.schedule, givenBack.tick, new Date()))
+      return this.deps.outcomes.skipTick(delivery, job, givenBack.schedule.key, givenBack.tick);
     let admission = admitDelivery(job, registered, Date.now());
     // Never early: a short remainder is waited out here (a timer may fire a millisecond before its
     // time by the wall clock, hence the loop), then the job is admitted again (it may have expired).
@@ -116,7 +122,7 @@ export class JobPipeline<State extends WorkerState> {
       job.functionName,
       delivery.queue,
       job.enqueueTime,
-      delivery.message.fields.redelivered,
+      cameBack(delivery.message),
       this.deps.state,
       abort,
       this.deps.settings.logger,
@@ -132,7 +138,7 @@ export class JobPipeline<State extends WorkerState> {
 
     let end: JobOutcome;
     if (abort.aborted && abort.reason instanceof WorkerShutdown) {
-      this.deps.outcomes.requeue(delivery, job.jobId, 'shutdown');
+      await this.deps.outcomes.requeue(delivery, job.jobId, 'shutdown');
       end = { status: 'requeued', reason: 'shutdown' };
     } else if (abort.aborted && abort.reason instanceof JobAborted) {
       end = await this.deps.outcomes.aborted(delivery, job, abort.reason);

@@ -10,10 +10,22 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { z } from 'zod';
-import { compileSchedule } from '../../runtime/schedules/schedule.js';
+import { compileSchedule, tickJobId } from '../../runtime/schedules/schedule.js';
 import type { ScheduleSpec } from '../../runtime/schedules/schedule.js';
 import { leaseQueueName } from '../../runtime/schedules/scheduler.js';
-import { AMQP_URL, closeAdmin, deleteJobQueue, deleteQueues, uniqueName, waitFor } from '../helpers/broker.js';
+import {
+  AMQP_URL,
+  closeAdmin,
+  deleteJobQueue,
+  deleteQueues,
+  queueDepth,
+  uniqueName,
+  waitFor,
+} from '../helpers/broker.js';
+import type { JobContext } from '../../runtime/types.js';
+import { encodeJobBody, jobPublishOptions } from '../../runtime/wire-format.js';
+import { declareJobQueue, events, firstAttempt, publishRaw, startWorker } from '../helpers/worker-harness.js';
+import type { StartedWorker } from '../helpers/worker-harness.js';
 import { deploySets, everySecond } from './fixtures/schedule-spec.js';
 
 after(closeAdmin);
@@ -187,6 +199,14 @@ describe('a rolling deploy of a worker with schedules', () => {
         runs
           .filter((run) => run.schedule === `${job}:${name}` && (!label || run.label === label))
           .map((run) => run.tick);
+      const names: Record<number, string> = { [fresh.child.pid as number]: 'new' };
+      old.forEach((w, index) => (names[w.child.pid as number] = `old${index + 1}`));
+      // Who ran the given ticks and when, relative to the old workers' exit, for the failure message.
+      const runsOf = (name: string, ticks: string[]): string =>
+        runs
+          .filter((run) => run.schedule === `${job}:${name}` && ticks.includes(new Date(run.tick).toISOString()))
+          .map((run) => `${new Date(run.tick).toISOString()} by ${names[run.pid] ?? run.pid} at ${run.at - oldGone} ms`)
+          .join(', ');
       const overlapping = (ticks: number[]): number => ticks.filter((t) => t >= overlapFrom && t <= overlapTo).length;
       const report = ['steady', 'other', 'changing', 'leaving', 'arriving']
         .map(
@@ -201,6 +221,12 @@ describe('a rolling deploy of a worker with schedules', () => {
           [],
           'a tick given back by a stop was taken for a crash',
         );
+      // A lease is taken once per worker: a leader that let go of it between two rounds could fire a round twice.
+      for (const w of [...old, fresh])
+        assert.ok(
+          w.lines.filter((line) => line === 'leading').length <= 4,
+          `a worker took a lease again: ${w.lines.join(' | ')}`,
+        );
       // Unchanged: every tick exactly once, no gap, across the overlap and the handover to the new worker.
       for (const [name, step] of [
         ['steady', 1_000],
@@ -208,13 +234,17 @@ describe('a rolling deploy of a worker with schedules', () => {
       ] as const) {
         const ticks = ticksOf(name);
         assert.ok(overlapping(ticks) >= 15_000 / step - 2, `${name}: ${overlapping(ticks)} runs in the 15 s overlap`);
-        assert.deepEqual(doubled(ticks), [], `${name}: ticks ran twice`);
+        assert.deepEqual(doubled(ticks), [], `${name}: ticks ran twice: ${runsOf(name, doubled(ticks))}`);
         assert.deepEqual(missingTicks(ticks, step), [], `${name}: ticks missing`);
         assert.ok((ticks.at(-1) as number) > oldGone, `${name} did not go on after the old workers stopped`);
       }
       // Changed, removed, added: never twice; the changed one runs its new version once the old workers are gone.
       for (const name of ['changing', 'leaving', 'arriving'])
-        assert.deepEqual(doubled(ticksOf(name)), [], `${name}: ticks ran twice`);
+        assert.deepEqual(
+          doubled(ticksOf(name)),
+          [],
+          `${name}: ticks ran twice: ${runsOf(name, doubled(ticksOf(name)))}`,
+        );
       assert.ok(
         ticksOf('changing', 'v2').some((tick) => tick > oldGone),
         'the changed schedule did not run its new version',
@@ -236,4 +266,84 @@ describe('a rolling deploy of a worker with schedules', () => {
       await deleteQueues(...leases);
     }
   });
+});
+
+describe('a tick a stopping worker gave back before it started', () => {
+  const cases = [
+    { catchUp: 'skip', late: 30_000, runs: false },
+    { catchUp: 'latest', late: 30_000, runs: true },
+    { catchUp: 'skip', late: 1_000, runs: true },
+  ] as const;
+  for (const { catchUp, late, runs } of cases)
+    it(`with catchUp ${catchUp}, coming back ${late / 1000} s after its tick: ${runs ? 'runs once' : 'skipped'}, never counted as a crash`, async () => {
+      const queue = uniqueName('tick-back');
+      const job = uniqueName('tick');
+      // A yearly expression: the scheduler fires nothing during the test, and the latest tick of a year ago is long gone.
+      const spec = { name: 'yearly', cron: '0 0 1 1 *', catchUp, args: { label: 'tick' } };
+      const args = z.object({ label: z.string() });
+      const schedule = compileSchedule(job, 0, spec, args);
+      const tick = new Date(Math.floor((Date.now() - late) / 1000) * 1000);
+      const ran: Date[] = [];
+      let holding = false;
+      const settings = (hold: (ctx: JobContext) => Promise<void> | void) => ({
+        queueName: queue,
+        queueType: 'quorum' as const,
+        // One slot, taken by `hold`: the tick waits, prefetched, and the stop gives it back before it started.
+        maxConcurrentJobs: 1,
+        prefetchCount: 10,
+        gracefulShutdownTimeout: 0,
+        handlers: {
+          hold,
+          [job]: { args, schedules: [spec], handler: (ctx: JobContext) => void ran.push(ctx.tick as Date) },
+        },
+      });
+      const workers: StartedWorker[] = [];
+      try {
+        await declareJobQueue(queue, 'quorum');
+        await publishRaw(
+          '',
+          queue,
+          encodeJobBody(firstAttempt(queue, 'hold', {})),
+          jobPublishOptions(firstAttempt(queue, 'hold', {})),
+        );
+        const tickJob = { ...firstAttempt(queue, job, { label: 'tick' }), jobId: tickJobId(schedule, tick) };
+        const first = await startWorker(
+          settings(
+            (ctx) =>
+              new Promise<void>((_resolve, reject) => {
+                holding = true;
+                ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error));
+              }),
+          ),
+        );
+        workers.push(first);
+        assert.ok(await waitFor(() => holding), 'the slot was not taken');
+        await publishRaw('', queue, encodeJobBody(tickJob), jobPublishOptions(tickJob));
+        assert.ok(await waitFor(async () => (await queueDepth(queue)) === 0), 'the tick was not prefetched');
+        await first.worker.close();
+        assert.equal(ran.length, 0, 'the tick ran before the stop');
+        assert.equal(await queueDepth(queue), 2, 'the stop gave both jobs back');
+
+        const second = await startWorker(settings(() => undefined));
+        workers.push(second);
+        const settled = () => ran.length > 0 || events(second.logger, 'scheduler.tick_skipped').length > 0;
+        assert.ok(await waitFor(async () => settled() && (await queueDepth(queue)) === 0), 'the tick did not settle');
+        await second.worker.close();
+        assert.deepEqual(
+          ran.map((t) => t.toISOString()),
+          runs ? [tick.toISOString()] : [],
+        );
+        const skipped = events(second.logger, 'scheduler.tick_skipped');
+        assert.equal(skipped.length, runs ? 0 : 1);
+        if (!runs) assert.ok(Number(skipped[0]?.fields?.late) >= late, 'the skip states how late the tick came back');
+        for (const { logger } of workers)
+          for (const event of ['job.isolated', 'job.return_counted'])
+            assert.equal(events(logger, event).length, 0, `${event}: a stop was taken for a crash`);
+        assert.equal(await queueDepth(queue), 0);
+      } finally {
+        for (const { worker } of workers) await worker.close();
+        await deleteJobQueue(queue);
+        await deleteQueues(leaseQueueName('arq', schedule));
+      }
+    });
 });
