@@ -68,7 +68,13 @@ interface Lease {
   readonly schedule: CompiledSchedule;
   readonly queue: string;
   readonly definition: string;
-  /** Token deliveries held on the live channel; non-empty means this worker fires the schedule. */
+  /**
+   * Set by the first token delivered on the live channel: the broker made this worker the lease's active
+   * consumer, which it stays until its channel closes. Not `held.length > 0`: between the ack of the old
+   * tokens and the delivery of the new one this worker holds none and still leads.
+   */
+  leader: boolean;
+  /** Token deliveries held on the live channel. */
   held: ConsumeMessage[];
   /** The newest state read from a token or written by this worker. */
   lastTick: string | undefined;
@@ -91,6 +97,7 @@ export class Scheduler {
       schedule,
       queue: leaseQueueName(deps.delayPrefix, schedule),
       definition: scheduleDefinition(schedule, deps.queueOf(schedule.job)),
+      leader: false,
       held: [],
       lastTick: undefined,
       firedBy: undefined,
@@ -105,7 +112,7 @@ export class Scheduler {
 
   /** Whether this worker fires at least one schedule. */
   get leading(): boolean {
-    return this.leases.some((lease) => lease.held.length > 0);
+    return this.leases.some((lease) => lease.leader);
   }
 
   start(): void {
@@ -143,17 +150,20 @@ export class Scheduler {
 
   private receive(channel: ConfirmChannel, lease: Lease, message: ConsumeMessage): void {
     if (this.heldOn !== channel) {
-      for (const each of this.leases) each.held = [];
+      for (const each of this.leases) {
+        each.held = [];
+        each.leader = false;
+      }
       this.heldOn = channel;
     }
-    const wasLeading = lease.held.length > 0;
     lease.held.push(message);
     const token = readToken(message.content);
     if (token.lastTick && !(lease.lastTick && lease.lastTick >= token.lastTick)) {
       lease.lastTick = token.lastTick;
       lease.firedBy = token.definition;
     }
-    if (!wasLeading) {
+    if (!lease.leader) {
+      lease.leader = true;
       // The rest of the tokens usually arrive in the same read; the first fire, a turn later, sees them all.
       lease.takingOver = true;
       this.deps.log.info('scheduler.leading', { schedule: lease.schedule.key, lease: lease.queue });
@@ -166,7 +176,8 @@ export class Scheduler {
     this.heldOn = undefined;
     clearTimeout(this.timer);
     for (const lease of this.leases) {
-      const was = lease.held.length > 0;
+      const was = lease.leader;
+      lease.leader = false;
       lease.held = [];
       lease.takingOver = false;
       if (was && !this.stopped) this.deps.log.warn('scheduler.lease_lost', { lease: lease.queue });
@@ -193,6 +204,8 @@ export class Scheduler {
     clearTimeout(this.timer);
     if (this.stopped || !this.leading) return;
     this.timer = setTimeout(() => {
+      // A lease taken while ticks are being fired waits for that round, which ends by waking again.
+      if (this.firing) return;
       this.firing = this.fireDue().finally(() => (this.firing = undefined));
     }, ms);
   }
@@ -204,7 +217,7 @@ export class Scheduler {
     const jobs: Array<Promise<void>> = [];
     const fired: Array<{ lease: Lease; tokens: ConsumeMessage[]; lastTick: string }> = [];
     for (const lease of this.leases) {
-      if (lease.held.length === 0) continue;
+      if (!lease.leader) continue;
       if (lease.takingOver) this.takeOver(lease, now);
       const last = lease.lastTick ? new Date(lease.lastTick) : undefined;
       const ticks = dueTicks(lease.schedule, last, now);
@@ -266,12 +279,14 @@ export class Scheduler {
     );
   }
 
-  /** Until the earliest next tick of a schedule this worker fires (at most a minute). */
+  /** Until the earliest next tick of a schedule this worker fires, or a lease it just took (at most a minute). */
   private sleepFor(): number {
     const now = new Date();
     let earliest = Number.POSITIVE_INFINITY;
     for (const lease of this.leases) {
-      if (lease.held.length === 0) continue;
+      if (!lease.leader) continue;
+      // Taken during the last round: its first fire (the ticks the handover delayed) is due now.
+      if (lease.takingOver) return 0;
       const last = lease.lastTick ? new Date(lease.lastTick) : undefined;
       const tick = lease.schedule.next(last && last > now ? last : now);
       if (tick) earliest = Math.min(earliest, tick.getTime());
