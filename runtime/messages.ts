@@ -51,7 +51,11 @@ const en = {
   'job.isolated': (p) =>
     `job ${p.jobId} ${p.functionName} came back ${plural(p.returns, 'time')} without an outcome (did it kill its worker?); running it alone`,
   'job.return_counted': (p) => `job ${p.jobId} came back without an outcome; return ${p.returns} counted`,
-  'scheduler.leading': (p) => `this worker now fires ${plural(p.schedules, 'schedule')} of lease ${p.lease}`,
+  'scheduler.leading': (p) => `this worker now fires schedule ${p.schedule} (lease ${p.lease})`,
+  'scheduler.definition_changed': (p) =>
+    `schedule ${p.schedule} changed since its last tick ${p.lastTick}; it continues from there without catching up`,
+  'scheduler.tick_skipped': (p) =>
+    `tick ${p.tick} of schedule ${p.schedule} came back from a stopping worker ${p.late} ms late; skipped by the catch-up rule`,
   'scheduler.lease_lost': (p) => `lost the schedule lease ${p.lease}; another worker takes over`,
   'scheduler.fired': (p) => `schedule tick ${p.tick} of ${p.functionName}: job ${p.jobId}`,
   'scheduler.fire_failed': (p) => `schedule ticks of lease ${p.lease} were not confirmed (${p.error}); trying again`,
@@ -105,7 +109,11 @@ const zhCN: Record<MessageKey, (p: Params) => string> = {
   'job.isolated': (p) =>
     `任务 ${p.jobId} ${p.functionName} 已 ${p.returns} 次未得出结果就被退回（是否导致 worker 崩溃？）；单独运行`,
   'job.return_counted': (p) => `任务 ${p.jobId} 未得出结果就被退回；记为第 ${p.returns} 次退回`,
-  'scheduler.leading': (p) => `本 worker 现在负责租约 ${p.lease} 的 ${p.schedules} 个定时任务`,
+  'scheduler.leading': (p) => `本 worker 现在负责定时任务 ${p.schedule}（租约 ${p.lease}）`,
+  'scheduler.definition_changed': (p) =>
+    `定时任务 ${p.schedule} 自上次触发 ${p.lastTick} 以来已更改；从该处继续，不补触发`,
+  'scheduler.tick_skipped': (p) =>
+    `定时任务 ${p.schedule} 的触发 ${p.tick} 由正在停止的 worker 退回，已晚 ${p.late} 毫秒；按补触发规则跳过`,
   'scheduler.lease_lost': (p) => `失去定时任务租约 ${p.lease}；由其他 worker 接管`,
   'scheduler.fired': (p) => `${p.functionName} 的定时触发 ${p.tick}：任务 ${p.jobId}`,
   'scheduler.fire_failed': (p) => `租约 ${p.lease} 的定时触发未获确认（${p.error}）；将重试`,

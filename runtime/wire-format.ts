@@ -54,7 +54,14 @@ export function encodeJobBody(job: JobEnvelope): Buffer {
   );
 }
 
-/** The broker's bookkeeping (`x-death`, `x-delivery-count`, `x-first-death-*`, `x-last-death-*`) and our dead-letter facts. */
+/**
+ * Set on a delivery a graceful stop gave back to the end of its queue (runtime/worker/crash-guard.ts):
+ * `unstarted` or `interrupted`. The next worker knows it came back without a crash.
+ * It describes one trip back, so no retry, re-deferral or dead letter carries it on.
+ */
+export const REQUEUED_HEADER = 'x-arq-requeued';
+
+/** The broker's bookkeeping (`x-death`, `x-delivery-count`, `x-first-death-*`, `x-last-death-*`), our dead-letter facts and a stop's mark. */
 function isBookkeepingHeader(name: string): boolean {
   return (
     name === 'x-death' ||
@@ -65,7 +72,8 @@ function isBookkeepingHeader(name: string): boolean {
     name.startsWith('x-error-') ||
     name === 'x-failed-at' ||
     name === 'x-job-id' ||
-    name === 'x-job-try'
+    name === 'x-job-try' ||
+    name === REQUEUED_HEADER
   );
 }
 

@@ -122,6 +122,30 @@ export function tickOfJobId(jobId: string): Date | undefined {
   return match ? new Date(match[1] as string) : undefined;
 }
 
+/** The schedule among `schedules` whose tick `jobId` is, with that tick; undefined for any other job id. */
+export function tickOf(
+  schedules: readonly CompiledSchedule[],
+  jobId: string,
+): { schedule: CompiledSchedule; tick: Date } | undefined {
+  const tick = tickOfJobId(jobId);
+  if (!tick) return undefined;
+  const schedule = schedules.find((candidate) => tickJobId(candidate, tick) === jobId);
+  return schedule && { schedule, tick };
+}
+
+/**
+ * Whether a tick's job that a graceful stop sent back may still run at `now`: by the rule the
+ * scheduler applies to ticks it missed, it runs if it is at most MISFIRE_GRACE_MS late, or, with
+ * `catchUp: 'latest'`, if no later tick of its schedule is older than that too.
+ */
+export function returnedTickRuns(schedule: CompiledSchedule, tick: Date, now: Date): boolean {
+  const graceStart = now.getTime() - MISFIRE_GRACE_MS;
+  if (tick.getTime() > graceStart) return true;
+  if (schedule.catchUp !== 'latest') return false;
+  const later = schedule.next(tick);
+  return !later || later.getTime() > graceStart;
+}
+
 /**
  * Ticks to fire at `now` for a schedule last fired at `lastFired` (undefined: never, or unknown,
  * and then none: the caller starts the schedule at `now`): every tick after it that is at most MISFIRE_GRACE_MS late, in order, and with `catchUp: 'latest'`

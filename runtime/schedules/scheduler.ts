@@ -1,14 +1,18 @@
 /**
- * Fires each schedule's ticks exactly once however many workers run (docs/scheduling.md). The
- * workers that share a schedule set share a lease: a classic queue with single-active-consumer, on
- * which every worker consumes and to which every worker adds a token message when it (re)connects.
- * The broker delivers to one consumer at a time, so whichever worker holds a token is the leader;
- * when it dies or loses its connection, its tokens go back and the broker activates the next one.
+ * Fires each schedule's ticks exactly once however many workers run (docs/scheduling.md). Each
+ * schedule has its own lease, named after its job and schedule name: a classic queue with
+ * single-active-consumer, on which every worker that runs the schedule consumes and to which it adds
+ * a token message when it (re)connects. The broker delivers to one consumer at a time, so whichever
+ * worker holds a lease's tokens fires that schedule; when it dies, stops or loses its connection,
+ * its tokens go back and the broker activates the next consumer. Workers of another version (a
+ * rolling deploy) share the lease of every schedule they have in common, whatever else differs.
  *
- * The token's body is the lease's state: the last tick fired per schedule. The leader publishes a
- * tick's job and the new state in the same event-loop step (one socket write), awaits both confirms,
- * then acks the tokens it held, so a successor reads the last tick fired and neither skips nor
- * repeats one (a broker crash at that instant may repeat it: see the doc).
+ * A token's body is the lease's state: the last tick fired and the definition (queue, cron, zone,
+ * arguments) that fired it. The leader publishes a tick's job and the new state in the same
+ * event-loop step (one socket write), awaits both confirms, then acks the tokens it held, so a
+ * successor reads the last tick fired and neither skips nor repeats one (a broker crash at that
+ * instant may repeat it: see the doc). A successor with another definition continues after that
+ * tick but catches nothing up: the ticks it would catch up were the old definition's.
  */
 import { createHash } from 'node:crypto';
 import type { ConsumeMessage } from 'amqplib';
@@ -20,25 +24,35 @@ import { oneLine } from '../errors.js';
 import { encodeJobBody, jobPublishOptions } from '../wire-format.js';
 import type { JobEnvelope } from '../wire-format.js';
 import type { CompiledSchedule } from './schedule.js';
-import { dueTicks, tickJobId } from './schedule.js';
+import { MISFIRE_GRACE_MS, dueTicks, tickJobId } from './schedule.js';
 
 /** Longest sleep between checks, so a clock jump is noticed within a minute. */
 const MAX_SLEEP_MS = 60_000;
 const PUBLISH_TIMEOUT_MS = 30_000;
+/** A lease no worker consumed for this long (its schedule was removed everywhere) is deleted by the broker. */
+export const LEASE_EXPIRES_MS = 30 * 24 * 3600 * 1000;
+/** AMQP's limit on a queue name, in bytes. */
+const MAX_QUEUE_NAME_BYTES = 255;
 
-type LeaseState = Record<string, string>;
+/** What a token carries; `{}` (a joining worker's token) carries nothing. */
+interface LeaseToken {
+  /** `scheduleDefinition` of the schedule that fired `lastTick`. */
+  definition?: string;
+  /** ISO-8601 time of the last tick fired. */
+  lastTick?: string;
+}
 
-/** The lease queue of a schedule set: workers running the same schedules share it, others do not. */
-export function leaseQueueName(
-  prefix: string,
-  schedules: readonly CompiledSchedule[],
-  queueOf: (job: string) => string,
-): string {
-  const identity = schedules
-    .map((s) => JSON.stringify([queueOf(s.job), s.key, s.cron, s.tz, s.args, s.catchUp]))
-    .sort()
-    .join('\n');
-  return `${prefix}.scheduler.${createHash('sha256').update(identity).digest('hex').slice(0, 12)}`;
+/** The lease queue of one schedule: every worker that runs a schedule of this job and name shares it. */
+export function leaseQueueName(prefix: string, schedule: Pick<CompiledSchedule, 'key'>): string {
+  const readable = `${prefix}.scheduler.${schedule.key}`;
+  if (Buffer.byteLength(readable) <= MAX_QUEUE_NAME_BYTES) return readable;
+  return `${prefix}.scheduler.${createHash('sha256').update(schedule.key).digest('hex').slice(0, 32)}`;
+}
+
+/** What a schedule's ticks are: two workers with the same key but another definition run a changed schedule. */
+export function scheduleDefinition(schedule: CompiledSchedule, queue: string): string {
+  const identity = JSON.stringify([queue, schedule.cron, schedule.tz, schedule.args, schedule.catchUp]);
+  return createHash('sha256').update(identity).digest('hex').slice(0, 12);
 }
 
 export interface SchedulerDeps {
@@ -50,23 +64,56 @@ export interface SchedulerDeps {
   log: RuntimeLog;
 }
 
+/** One schedule's lease as this worker sees it. */
+interface Lease {
+  readonly schedule: CompiledSchedule;
+  readonly queue: string;
+  readonly definition: string;
+  /**
+   * Set by the first token delivered on the live channel: the broker made this worker the lease's active
+   * consumer, which it stays until its channel closes. Not `held.length > 0`: between the ack of the old
+   * tokens and the delivery of the new one this worker holds none and still leads.
+   */
+  leader: boolean;
+  /** Token deliveries held on the live channel. */
+  held: ConsumeMessage[];
+  /** The newest state read from a token or written by this worker. */
+  lastTick: string | undefined;
+  firedBy: string | undefined;
+  /** Just took the lease: its first fire decides where the schedule continues. */
+  takingOver: boolean;
+}
+
 export class Scheduler {
-  readonly leaseQueue: string;
+  private readonly leases: Lease[];
   private channel: ManagedChannel<AmqpConfirmChannel> | undefined;
-  /** Token deliveries held on the live channel; non-empty means this worker leads. */
-  private held: ConsumeMessage[] = [];
+  /** The channel the held tokens were delivered on. */
   private heldOn: AmqpConfirmChannel | undefined;
-  private state: LeaseState = {};
   private timer: NodeJS.Timeout | undefined;
   private firing: Promise<void> | undefined;
   private stopped = false;
 
   constructor(private readonly deps: SchedulerDeps) {
-    this.leaseQueue = leaseQueueName(deps.delayPrefix, deps.schedules, deps.queueOf);
+    this.leases = deps.schedules.map((schedule) => ({
+      schedule,
+      queue: leaseQueueName(deps.delayPrefix, schedule),
+      definition: scheduleDefinition(schedule, deps.queueOf(schedule.job)),
+      leader: false,
+      held: [],
+      lastTick: undefined,
+      firedBy: undefined,
+      takingOver: false,
+    }));
   }
 
+  /** The lease queues of this worker's schedules. */
+  get leaseQueues(): string[] {
+    return this.leases.map((lease) => lease.queue);
+  }
+
+  /** Whether this worker fires at least one schedule. */
   get leading(): boolean {
-    return this.held.length > 0;
+    return this.leases.some((lease) => lease.leader);
   }
 
   start(): void {
@@ -77,89 +124,127 @@ export class Scheduler {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.firing?.catch(() => undefined);
-    // Closing the channel returns the tokens; the broker hands the lease to the next worker.
+    // Closing the channel returns the tokens; the broker hands each lease to the next worker.
     await this.channel?.close();
   }
 
   private async join(channel: AmqpConfirmChannel): Promise<void> {
-    await channel.assertQueue(this.leaseQueue, {
-      durable: true,
-      arguments: { 'x-queue-type': 'classic', 'x-single-active-consumer': true },
-    });
-    // A token of our own, so the lease exists even if every earlier one is gone; the leader folds extras in.
-    channel.sendToQueue(this.leaseQueue, Buffer.from('{}'), { persistent: true, contentType: 'application/json' });
+    for (const lease of this.leases) {
+      await channel.assertQueue(lease.queue, {
+        durable: true,
+        arguments: {
+          'x-queue-type': 'classic',
+          'x-single-active-consumer': true,
+          'x-expires': LEASE_EXPIRES_MS,
+        },
+      });
+      // A token of our own, so the lease exists even if every earlier one is gone; the leader folds extras in.
+      channel.sendToQueue(lease.queue, Buffer.from('{}'), { persistent: true, contentType: 'application/json' });
+    }
     await channel.waitForConfirms();
     channel.once('close', () => this.lose(channel));
-    await channel.consume(this.leaseQueue, (message) => message && this.receive(channel, message), { noAck: false });
+    for (const lease of this.leases)
+      await channel.consume(lease.queue, (message) => message && this.receive(channel, lease, message), {
+        noAck: false,
+      });
   }
 
-  private receive(channel: AmqpConfirmChannel, message: ConsumeMessage): void {
+  private receive(channel: AmqpConfirmChannel, lease: Lease, message: ConsumeMessage): void {
     if (this.heldOn !== channel) {
-      this.held = [];
+      for (const each of this.leases) {
+        each.held = [];
+        each.leader = false;
+      }
       this.heldOn = channel;
     }
-    const wasLeading = this.leading;
-    this.held.push(message);
-    try {
-      const carried = JSON.parse(message.content.toString('utf8')) as LeaseState;
-      for (const [key, iso] of Object.entries(carried))
-        if (typeof iso === 'string' && !(this.state[key] && this.state[key] >= iso)) this.state[key] = iso;
-    } catch {
-      // A token that is not ours to read still holds the lease; its state is ignored.
+    lease.held.push(message);
+    const token = readToken(message.content);
+    if (token.lastTick && !(lease.lastTick && lease.lastTick >= token.lastTick)) {
+      lease.lastTick = token.lastTick;
+      lease.firedBy = token.definition;
     }
-    if (!wasLeading) {
-      // A schedule no token knows (new, or its lease was deleted) starts now, without catching up.
-      const now = new Date().toISOString();
-      for (const schedule of this.deps.schedules) this.state[schedule.key] ??= now;
-      this.deps.log.info('scheduler.leading', { lease: this.leaseQueue, schedules: this.deps.schedules.length });
+    if (!lease.leader) {
+      lease.leader = true;
+      // The rest of the tokens usually arrive in the same read; the first fire, a turn later, sees them all.
+      lease.takingOver = true;
+      this.deps.log.info('scheduler.leading', { schedule: lease.schedule.key, lease: lease.queue });
       this.wake(0);
     }
   }
 
   private lose(channel: AmqpConfirmChannel): void {
     if (this.heldOn !== channel) return;
-    const was = this.leading;
-    this.held = [];
     this.heldOn = undefined;
     clearTimeout(this.timer);
-    if (was && !this.stopped) this.deps.log.warn('scheduler.lease_lost', { lease: this.leaseQueue });
+    for (const lease of this.leases) {
+      const was = lease.leader;
+      lease.leader = false;
+      lease.held = [];
+      lease.takingOver = false;
+      if (was && !this.stopped) this.deps.log.warn('scheduler.lease_lost', { lease: lease.queue });
+    }
+  }
+
+  /** Where a schedule continues when this worker takes its lease. */
+  private takeOver(lease: Lease, now: Date): void {
+    lease.takingOver = false;
+    // Never fired (a new schedule, or its lease expired): it starts now, with no catching up.
+    if (!lease.lastTick) {
+      lease.lastTick = now.toISOString();
+      lease.firedBy = lease.definition;
+    } else if (lease.firedBy !== lease.definition) {
+      // Changed since its last tick: the ticks after it still run within the grace, none older is caught up.
+      const graceStart = new Date(now.getTime() - MISFIRE_GRACE_MS).toISOString();
+      this.deps.log.info('scheduler.definition_changed', { schedule: lease.schedule.key, lastTick: lease.lastTick });
+      if (lease.lastTick < graceStart) lease.lastTick = graceStart;
+      lease.firedBy = lease.definition;
+    }
   }
 
   private wake(ms: number): void {
     clearTimeout(this.timer);
     if (this.stopped || !this.leading) return;
     this.timer = setTimeout(() => {
+      // A lease taken while ticks are being fired waits for that round, which ends by waking again.
+      if (this.firing) return;
       this.firing = this.fireDue().finally(() => (this.firing = undefined));
     }, ms);
   }
 
   private async fireDue(): Promise<void> {
     const channel = this.heldOn;
-    if (!channel || !this.leading || this.stopped) return;
+    if (!channel || this.stopped) return;
     const now = new Date();
     const jobs: Array<Promise<void>> = [];
-    const next: LeaseState = { ...this.state };
-    for (const schedule of this.deps.schedules) {
-      const last = this.state[schedule.key];
-      for (const tick of dueTicks(schedule, last ? new Date(last) : undefined, now)) {
-        jobs.push(this.publishTick(schedule, tick, now));
-        next[schedule.key] = tick.toISOString();
-      }
-    }
-    if (jobs.length > 0) {
-      // The ticks' jobs and the lease's new state leave in the same socket write (no await in between).
-      const tokens = [...this.held];
-      channel.sendToQueue(this.leaseQueue, Buffer.from(JSON.stringify(next)), {
+    const fired: Array<{ lease: Lease; tokens: ConsumeMessage[]; lastTick: string }> = [];
+    for (const lease of this.leases) {
+      if (!lease.leader) continue;
+      if (lease.takingOver) this.takeOver(lease, now);
+      const last = lease.lastTick ? new Date(lease.lastTick) : undefined;
+      const ticks = dueTicks(lease.schedule, last, now);
+      const latest = ticks.at(-1);
+      if (!latest) continue;
+      // A tick's job and its lease's new state leave in the same socket write (no await in between).
+      for (const tick of ticks) jobs.push(this.publishTick(lease.schedule, tick, now));
+      const token: LeaseToken = { definition: lease.definition, lastTick: latest.toISOString() };
+      channel.sendToQueue(lease.queue, Buffer.from(JSON.stringify(token)), {
         persistent: true,
         contentType: 'application/json',
       });
+      fired.push({ lease, tokens: [...lease.held], lastTick: token.lastTick as string });
+    }
+    if (fired.length > 0) {
       try {
         await Promise.all([...jobs, channel.waitForConfirms()]);
-        this.state = next;
-        for (const token of tokens) channel.ack(token);
-        this.held = this.held.filter((token) => !tokens.includes(token));
+        for (const { lease, tokens, lastTick } of fired) {
+          lease.lastTick = lastTick;
+          lease.firedBy = lease.definition;
+          for (const token of tokens) channel.ack(token);
+          lease.held = lease.held.filter((token) => !tokens.includes(token));
+        }
       } catch (err) {
-        this.deps.log.error('scheduler.fire_failed', { lease: this.leaseQueue, error: oneLine(err) });
+        const leases = fired.map(({ lease }) => lease.queue).join(', ');
+        this.deps.log.error('scheduler.fire_failed', { lease: leases, error: oneLine(err) });
       }
     }
     this.wake(this.sleepFor());
@@ -195,16 +280,29 @@ export class Scheduler {
     );
   }
 
-  /** Until the earliest next tick of any schedule (the lease may have held ticks back: at most a minute). */
+  /** Until the earliest next tick of a schedule this worker fires, or a lease it just took (at most a minute). */
   private sleepFor(): number {
     const now = new Date();
     let earliest = Number.POSITIVE_INFINITY;
-    for (const schedule of this.deps.schedules) {
-      const last = this.state[schedule.key];
-      const after = last && new Date(last) > now ? new Date(last) : now;
-      const tick = schedule.next(after);
+    for (const lease of this.leases) {
+      if (!lease.leader) continue;
+      // Taken during the last round: its first fire (the ticks the handover delayed) is due now.
+      if (lease.takingOver) return 0;
+      const last = lease.lastTick ? new Date(lease.lastTick) : undefined;
+      const tick = lease.schedule.next(last && last > now ? last : now);
       if (tick) earliest = Math.min(earliest, tick.getTime());
     }
     return Math.max(0, Math.min(MAX_SLEEP_MS, earliest - now.getTime()));
+  }
+}
+
+/** A token's state; one that is not ours to read (or a joining worker's `{}`) carries none but still holds the lease. */
+function readToken(content: Buffer): LeaseToken {
+  try {
+    const { definition, lastTick } = JSON.parse(content.toString('utf8')) as Record<string, unknown>;
+    if (typeof lastTick !== 'string' || Number.isNaN(Date.parse(lastTick))) return {};
+    return { lastTick, definition: typeof definition === 'string' ? definition : undefined };
+  } catch {
+    return {};
   }
 }

@@ -7,10 +7,11 @@ import { JobAborted, JobTimeout, WorkerShutdown, oneLine } from '../errors.js';
 import type { RuntimeLog } from '../messages.js';
 import type { ResolvedWorkerSettings } from '../settings/settings.js';
 import type { JobOutcome, WorkerState } from '../types.js';
+import { returnedTickRuns, tickOf } from '../schedules/schedule.js';
 import { decodeJobMessage, replayTokenOf } from '../wire-format.js';
 import type { JobEnvelope } from '../wire-format.js';
 import { admitDelivery } from './admission.js';
-import { ISOLATE_AFTER_RETURNS, mustCountReturn, returnsOf } from './crash-guard.js';
+import { ISOLATE_AFTER_RETURNS, cameBack, mustCountReturn, requeuedBy, returnsOf } from './crash-guard.js';
 import type { IsolationLane } from './crash-guard.js';
 import { AttemptAbort, AttemptContext } from './attempt-context.js';
 import type { Delivery } from './delivery.js';
@@ -59,6 +60,11 @@ export class JobPipeline<State extends WorkerState> {
     if (mustCountReturn(message, queueType)) return this.deps.outcomes.countReturn(delivery, job, returns + 1);
 
     const registered = this.deps.registry.jobs.get(job.functionName);
+    // A tick a stop gave back before it started is judged as the scheduler judges missed ticks (docs/scheduling.md).
+    const givenBack =
+      registered && requeuedBy(message) === 'unstarted' ? tickOf(registered.schedules, job.jobId) : undefined;
+    if (givenBack && !returnedTickRuns(givenBack.schedule, givenBack.tick, new Date()))
+      return this.deps.outcomes.skipTick(delivery, job, givenBack.schedule.key, givenBack.tick);
     let admission = admitDelivery(job, registered, Date.now());
     // Never early: a short remainder is waited out here (a timer may fire a millisecond before its
     // time by the wall clock, hence the loop), then the job is admitted again (it may have expired).
@@ -124,7 +130,7 @@ export class JobPipeline<State extends WorkerState> {
         job.functionName,
         queue,
         job.enqueueTime,
-        message.fields.redelivered,
+        cameBack(message),
         this.deps.state,
         abort,
         this.deps.settings.logger,
@@ -145,7 +151,7 @@ export class JobPipeline<State extends WorkerState> {
 
     let end: JobOutcome;
     if (abort.aborted && abort.reason instanceof WorkerShutdown) {
-      outcomes.requeue(delivery, job.jobId, 'shutdown');
+      await outcomes.requeue(delivery, job.jobId, 'shutdown');
       end = { status: 'requeued', reason: 'shutdown' };
     } else if (abort.aborted && abort.reason instanceof JobAborted) {
       end = await outcomes.aborted(delivery, job, abort.reason);

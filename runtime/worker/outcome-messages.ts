@@ -1,12 +1,13 @@
 /**
  * The messages that replace a delivery: its retry, its re-deferral through the delay ladder, its
- * dead letter, its counted return. Pure builders over wire-format.ts, which owns every property and header.
+ * dead letter, its counted return, its return by a graceful stop. Pure builders over wire-format.ts, which owns every property and header.
  */
 import type { ConsumeMessage } from 'amqplib';
 import type { OutgoingMessage } from '../transport/confirm-publisher.js';
 import { DELAY_UNIT_MS, MAX_DELAY_MS, routeDelay } from '../topology/delay-topology.js';
 import { deadLetterQueueName } from '../topology/queue-topology.js';
 import {
+  REQUEUED_HEADER,
   carriedHeaders,
   copiedPublishOptions,
   encodeJobBody,
@@ -98,6 +99,30 @@ export function countedReturnMessage(
     options: {
       ...copiedPublishOptions(properties, jobId),
       headers: { ...properties.headers, [RETURNS_HEADER]: returns },
+    },
+  };
+}
+
+/**
+ * The delivery a graceful stop gives back, to the end of its own queue: unchanged but for the returns it
+ * carries and the stop's mark, `unstarted` or `interrupted` (crash-guard.ts). The broker's `x-delivery-count` is not copied: it counts
+ * the old message's deliveries, and `returns` includes them.
+ */
+export function stopRequeueMessage(
+  delivered: Delivered,
+  jobId: string | undefined,
+  returns: number,
+  mark: 'unstarted' | 'interrupted',
+): OutgoingMessage {
+  const properties = delivered.message.properties;
+  const { 'x-delivery-count': _brokerCount, ...headers } = properties.headers ?? {};
+  return {
+    exchange: '',
+    routingKey: delivered.queue,
+    body: delivered.message.content,
+    options: {
+      ...copiedPublishOptions(properties, jobId),
+      headers: { ...headers, [RETURNS_HEADER]: returns, [REQUEUED_HEADER]: mark },
     },
   };
 }

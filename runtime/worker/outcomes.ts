@@ -6,19 +6,25 @@
  */
 import { z as zod } from 'zod';
 import type { z } from 'zod';
-import { DeliveryLimitExceeded, InvalidJobResult, type JobAborted, oneLine } from '../errors.js';
+import { DeliveryLimitExceeded, InvalidJobResult, JobExpired, type JobAborted, oneLine } from '../errors.js';
 import type { RuntimeLog } from '../messages.js';
 import type { JobStatus } from '../results/job-record.js';
 import type { ResolvedWorkerSettings } from '../settings/settings.js';
 import type { ConfirmPublisher, OutgoingMessage } from '../transport/confirm-publisher.js';
 import type { DeadLetterCategory, JobOutcome } from '../types.js';
 import type { JobEnvelope } from '../wire-format.js';
-import { CLASSIC_RETURN_LIMIT } from './crash-guard.js';
+import { CLASSIC_RETURN_LIMIT, requeueMark, returnsToCarry } from './crash-guard.js';
 import { ack, nack } from './delivery.js';
 import type { Delivery } from './delivery.js';
 import type { JobRecorder } from './job-recorder.js';
 import type { RegisteredJob } from './job-registry.js';
-import { countedReturnMessage, deadLetterMessage, redeferMessage, retryMessage } from './outcome-messages.js';
+import {
+  countedReturnMessage,
+  deadLetterMessage,
+  redeferMessage,
+  retryMessage,
+  stopRequeueMessage,
+} from './outcome-messages.js';
 import type { PendingRetries } from './pending-retries.js';
 import { decideFailure } from './retry-policy.js';
 import type { WorkerMetrics } from './worker-metrics.js';
@@ -57,7 +63,10 @@ export function checkResult(schema: z.ZodType, value: unknown): CheckedResult {
 }
 
 export interface OutcomeDeps {
-  settings: Pick<ResolvedWorkerSettings, 'delayPrefix' | 'outcomePublishTimeout' | 'retryBackoff' | 'retryBackoffMax'>;
+  settings: Pick<
+    ResolvedWorkerSettings,
+    'delayPrefix' | 'outcomePublishTimeout' | 'retryBackoff' | 'retryBackoffMax' | 'queueType'
+  >;
   log: RuntimeLog;
   metrics: WorkerMetrics;
   /** Publishes retries, re-deferrals and dead letters, each confirmed before the delivery is acked. */
@@ -69,6 +78,13 @@ export interface OutcomeDeps {
 }
 
 export class Outcomes {
+  /**
+   * Requeues on their way. The stop starts them while the delivery's pipeline may still be waiting (for a
+   * slot, a due time); whatever the pipeline does next waits for the requeue, so its promise, which the
+   * worker waits for, does not end before the requeue is confirmed and acked.
+   */
+  private readonly requeues = new WeakMap<Delivery, Promise<boolean>>();
+
   constructor(private readonly deps: OutcomeDeps) {}
 
   async complete(
@@ -183,11 +199,38 @@ export class Outcomes {
       this.deps.log.debug('job.return_counted', { jobId: job.jobId, returns });
   }
 
-  /** Back to its queue untouched (shutdown, a bug): no attempt used. */
-  requeue(delivery: Delivery, jobId: string, reason: string): void {
-    if (delivery.settled) return;
-    nack(delivery);
-    this.deps.log.debug('job.requeued', { jobId, reason });
+  /**
+   * Back to its queue, using no attempt, given back by a stopping worker: published again with its
+   * returns unchanged and the stop's mark, then acked (crash-guard.ts), since the broker would count a
+   * nack as a return. It settles by itself; if the publish fails it is nacked after all.
+   */
+  async requeue(delivery: Delivery, jobId: string, reason: string): Promise<void> {
+    const inFlight = this.requeues.get(delivery);
+    if (inFlight) return void (await inFlight);
+    if (delivery.settled || delivery.publishing) return;
+    const { message: delivered } = delivery;
+    const returns = returnsToCarry(delivered, this.deps.settings.queueType);
+    const sending = this.publishSuccessor(
+      delivery,
+      jobId,
+      stopRequeueMessage(delivery, jobId, returns, requeueMark(delivered, delivery.started)),
+    );
+    this.requeues.set(delivery, sending);
+    if (await sending) this.deps.log.debug('job.requeued', { jobId, reason });
+  }
+
+  /** A tick a stop gave back that is now too late by the catch-up rule: acked unrun, and recorded as expired. */
+  async skipTick(delivery: Delivery, job: JobEnvelope, schedule: string, tick: Date): Promise<void> {
+    const late = Date.now() - tick.getTime();
+    const recorder = this.deps.recorder;
+    if (recorder) {
+      const error = new JobExpired(
+        `tick ${tick.toISOString()} came back ${late} ms late; skipped by the catch-up rule`,
+      );
+      await recorder.finish({ job, queue: delivery.queue, startTime: null }, 'expired', { error });
+    }
+    ack(delivery);
+    this.deps.log.info('scheduler.tick_skipped', { jobId: job.jobId, schedule, tick: tick.toISOString(), late });
   }
 
   private async retry(delivery: Delivery, job: JobEnvelope, delay: number, error: unknown): Promise<void> {
@@ -219,8 +262,13 @@ export class Outcomes {
     jobId: string | undefined,
     outgoing: OutgoingMessage,
   ): Promise<boolean> {
-    // Already requeued (shutdown): publishing a successor now would put the job in two places.
-    if (delivery.settled) return false;
+    // Already requeued (shutdown), or a successor is on its way: another one would put the job in two places.
+    const requeue = this.requeues.get(delivery);
+    if (requeue) {
+      await requeue;
+      return false;
+    }
+    if (delivery.settled || delivery.publishing) return false;
     // From here on the delivery settles by itself (ack on confirm, nack on failure); shutdown leaves it be.
     delivery.publishing = true;
     try {

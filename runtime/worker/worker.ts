@@ -311,7 +311,7 @@ export class Worker<State extends WorkerState = WorkerState> {
       // 2. Prefetched deliveries that never started go back at once, using no attempt.
       for (const delivery of this.deliveries)
         if (!delivery.started && !delivery.publishing)
-          runtime?.outcomes.requeue(delivery, deliveredJobId(delivery), 'shutdown');
+          void runtime?.outcomes.requeue(delivery, deliveredJobId(delivery), 'shutdown');
       // 3. Running jobs get the grace period, then their signal fires and they are requeued.
       const running = [...this.deliveries].filter((delivery) => !delivery.settled).length;
       const timeout = waitForTasks ? this.settings.gracefulShutdownTimeout : 0;

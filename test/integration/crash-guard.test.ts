@@ -1,6 +1,7 @@
 // Jobs that kill their worker (runtime/worker/crash-guard.ts): on a classic queue the worker counts returns itself and
 // dead-letters past the limit; on either type a delivery returned twice or more runs alone. A return is made the way a
-// dying worker makes it: a raw consumer takes the message and closes its channel without acking.
+// dying worker makes it: a raw consumer takes the message and closes its channel without acking. A graceful stop is
+// not a return: the job it gives back keeps its count.
 import * as assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { z } from 'zod';
@@ -16,6 +17,7 @@ import {
   publishRaw,
   sleep,
   startWorker,
+  takeAndDrop,
 } from '../helpers/worker-harness.js';
 
 after(closeAdmin);
@@ -96,6 +98,51 @@ describe('a job that comes back without an outcome', () => {
         } finally {
           await worker.close();
         }
+      } finally {
+        await deleteJobQueue(queue);
+      }
+    });
+  }
+
+  for (const queueType of ['quorum', 'classic'] as const) {
+    it(`on a ${queueType} queue: given back by three graceful stops in a row, its count of returns is unchanged`, async () => {
+      const queue = uniqueName(`stop-not-crash-${queueType}`);
+      await declareJobQueue(queue, queueType);
+      try {
+        await publishJob(queue, 'hold', 1);
+        await takeAndDrop(queue); // one real crash return, which must survive the stops
+        const lines: string[] = [];
+        for (let stop = 0; stop < 3; stop += 1) {
+          let started = false;
+          const { worker, logger } = await startWorker({
+            queueName: queue,
+            queueType,
+            gracefulShutdownTimeout: 0,
+            handlers: {
+              hold: {
+                args: count,
+                // Runs until the stop aborts it; it is then given back, interrupted.
+                handler: (ctx: JobContext) =>
+                  new Promise<void>((_resolve, reject) => {
+                    started = true;
+                    ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error));
+                  }),
+              },
+            },
+          });
+          assert.ok(await waitFor(() => started, 10_000), `stop ${stop}: the job did not start`);
+          await worker.close();
+          lines.push(...logger.lines.map((line) => String(line.fields?.event)));
+        }
+        assert.equal(lines.filter((event) => event === 'job.isolated').length, 0, 'a stop was taken for a crash');
+        assert.equal(lines.filter((event) => event === 'job.return_counted').length, queueType === 'classic' ? 1 : 0);
+        const back = await consumeAll(queue);
+        assert.equal(back.length, 1, 'the job is in its queue once');
+        const [message] = back as [(typeof back)[number]];
+        assert.equal(message.fields.redelivered, false);
+        assert.equal(message.properties.headers?.['x-delivery-count'], undefined);
+        assert.equal(message.properties.headers?.[RETURNS_HEADER], 1, 'the crash return before the stops, no more');
+        assert.equal(message.properties.headers?.['x-arq-requeued'], 'interrupted');
       } finally {
         await deleteJobQueue(queue);
       }

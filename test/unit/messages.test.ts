@@ -45,7 +45,9 @@ describe('message catalogue', () => {
       exchange: 'x',
       returns: 2,
       lease: 'l',
-      schedules: 2,
+      schedule: 's',
+      lastTick: 'lt',
+      late: 12_000,
       tick: 't',
     };
     for (const key of en as Array<keyof typeof catalogues.en>) {

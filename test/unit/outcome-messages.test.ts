@@ -1,6 +1,13 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deadLetterMessage, redeferMessage, retryMessage } from '../../runtime/worker/outcome-messages.js';
+import {
+  countedReturnMessage,
+  deadLetterMessage,
+  redeferMessage,
+  retryMessage,
+  stopRequeueMessage,
+} from '../../runtime/worker/outcome-messages.js';
+import { cameBack, requeueMark, requeuedBy, returnsOf, returnsToCarry } from '../../runtime/worker/crash-guard.js';
 import { NonRetryable } from '../../runtime/errors.js';
 import { encodeJobBody } from '../../runtime/wire-format.js';
 import type { JobEnvelope } from '../../runtime/wire-format.js';
@@ -75,5 +82,64 @@ describe('outcome messages', () => {
     assert.equal(headers['x-error-type'], 'NonRetryable');
     assert.equal(headers['x-error-category'], 'non_retriable');
     assert.equal(headers['x-death'], undefined);
+  });
+
+  it('a stop giving a delivery back: the same message to the end of its queue, its returns carried, marked', () => {
+    const back = stopRequeueMessage(delivered, 'j1', 3, 'unstarted');
+    assert.equal(back.exchange, '');
+    assert.equal(back.routingKey, 'q');
+    assert.deepEqual(back.body, delivered.message.content);
+    assert.equal(back.options.messageId, 'j1');
+    assert.equal(back.options.correlationId, 'trace-7');
+    assert.deepEqual(back.options.headers, {
+      'x-retry-count': 1,
+      'x-arq-version': 1,
+      traceparent: 'tp',
+      'x-death': [{}],
+      'x-arq-returns': 3,
+      'x-arq-requeued': 'unstarted',
+    });
+  });
+
+  it('a stop keeps the count of returns unchanged on either queue type, and the mark of an interrupted job', () => {
+    const message = (redelivered: boolean, headers: Record<string, unknown>) =>
+      ({ fields: { redelivered }, properties: { headers } }) as unknown as Parameters<typeof returnsOf>[0];
+    // Quorum: three returns counted by the broker; after the stop the broker's count starts again, ours holds them.
+    const quorum = message(true, { 'x-delivery-count': 3 });
+    assert.equal(returnsToCarry(quorum, 'quorum'), 3);
+    const afterStop = message(false, { 'x-arq-returns': 3, 'x-arq-requeued': 'unstarted' });
+    assert.equal(returnsOf(afterStop, 'quorum'), 3);
+    assert.equal(returnsOf(message(true, { 'x-arq-returns': 3, 'x-delivery-count': 1 }), 'quorum'), 4);
+    // Classic: a redelivery not yet counted by the worker is counted once, here.
+    assert.equal(returnsToCarry(message(true, { 'x-arq-returns': 2 }), 'classic'), 3);
+    assert.equal(returnsToCarry(message(false, { 'x-arq-returns': 2 }), 'classic'), 2);
+    // The mark: a job that ran once stays "interrupted" when a later stop gives it back before it started.
+    assert.equal(requeueMark(message(false, {}), false), 'unstarted');
+    assert.equal(requeueMark(message(false, {}), true), 'interrupted');
+    assert.equal(requeueMark(message(false, { 'x-arq-requeued': 'interrupted' }), false), 'interrupted');
+    assert.equal(requeuedBy(message(false, { 'x-arq-requeued': 'something else' })), undefined);
+    assert.equal(cameBack(afterStop), true);
+    assert.equal(cameBack(message(false, {})), false);
+  });
+
+  it('a counted return keeps the mark; a retry, re-deferral or dead letter drops it', () => {
+    const marked = {
+      ...delivered,
+      message: {
+        ...delivered.message,
+        properties: { ...delivered.message.properties, headers: { 'x-arq-requeued': 'unstarted' } },
+      },
+    } as typeof delivered;
+    assert.equal(countedReturnMessage(marked, 'j1', 1).options.headers?.['x-arq-requeued'], 'unstarted');
+    assert.equal(retryMessage(job, marked, 0, 'arq', now).message.options.headers?.['x-arq-requeued'], undefined);
+    assert.equal(redeferMessage(marked, 'j1', 60_000, 'arq').options.headers?.['x-arq-requeued'], undefined);
+    const dead = deadLetterMessage(marked, {
+      error: new NonRetryable('no'),
+      category: 'non_retriable',
+      jobId: 'j1',
+      jobTry: 2,
+      failedAt: new Date(now),
+    });
+    assert.equal(dead.options.headers?.['x-arq-requeued'], undefined);
   });
 });

@@ -7,13 +7,17 @@ import {
   MISFIRE_GRACE_MS,
   compileSchedule,
   dueTicks,
+  returnedTickRuns,
   scheduleProblems,
   tickJobId,
+  tickOf,
   tickOfJobId,
 } from '../../runtime/schedules/schedule.js';
 import { InvalidSchedule, Worker } from '../../runtime/index.js';
 
 const iso = (text: string): Date => new Date(text);
+const everyMinute = (catchUp?: 'skip' | 'latest') =>
+  compileSchedule('job', 0, { cron: '* * * * *', ...(catchUp ? { catchUp } : {}) }, undefined);
 const nextAfter = (cron: string, tz: string, after: string): string | undefined =>
   compileSchedule('job', 0, { cron, tz }, undefined).next(iso(after))?.toISOString();
 
@@ -57,9 +61,6 @@ describe('schedule ticks', () => {
 });
 
 describe('dueTicks', () => {
-  const everyMinute = (catchUp?: 'skip' | 'latest') =>
-    compileSchedule('job', 0, { cron: '* * * * *', ...(catchUp ? { catchUp } : {}) }, undefined);
-
   it('fires the ticks since the last one that are at most the grace late, in order', () => {
     const due = dueTicks(everyMinute(), iso('2026-01-01T10:00:00Z'), iso('2026-01-01T10:01:05Z'));
     assert.deepEqual(
@@ -88,6 +89,40 @@ describe('dueTicks', () => {
 
   it('fires nothing for a schedule that never fired: it starts now', () => {
     assert.deepEqual(dueTicks(everyMinute('latest'), undefined, iso('2026-01-01T10:00:30Z')), []);
+  });
+});
+
+describe('a tick a stopping worker gave back', () => {
+  const tick = iso('2026-01-01T10:00:00Z');
+  const after = (ms: number): Date => new Date(tick.getTime() + ms);
+
+  it('runs when it comes back at most the grace late, with either catch-up', () => {
+    assert.equal(returnedTickRuns(everyMinute(), tick, after(MISFIRE_GRACE_MS - 1)), true);
+    assert.equal(returnedTickRuns(everyMinute('latest'), tick, after(2_000)), true);
+  });
+
+  it('is skipped when it comes back later, by default', () => {
+    assert.equal(returnedTickRuns(everyMinute(), tick, after(MISFIRE_GRACE_MS)), false);
+    assert.equal(returnedTickRuns(everyMinute(), tick, after(30_000)), false);
+  });
+
+  it('with catchUp latest, runs only if it is the latest missed tick of its schedule', () => {
+    // 30 s late: the next tick (10:01) is not due yet, so this is the latest missed one.
+    assert.equal(returnedTickRuns(everyMinute('latest'), tick, after(30_000)), true);
+    // 65 s late: 10:01 is only 5 s late and runs by itself; 10:00 is still the latest missed tick.
+    assert.equal(returnedTickRuns(everyMinute('latest'), tick, after(65_000)), true);
+    // 75 s late: 10:01 is missed too (15 s late), and it is the one to catch up.
+    assert.equal(returnedTickRuns(everyMinute('latest'), tick, after(75_000)), false);
+  });
+
+  it('is found by its job id among the schedules of its job', () => {
+    const nightly = compileSchedule('report', 0, { cron: '0 2 * * *', name: 'nightly' }, undefined);
+    const hourly = compileSchedule('report', 1, { cron: '0 * * * *' }, undefined);
+    const found = tickOf([nightly, hourly], tickJobId(hourly, tick));
+    assert.equal(found?.schedule, hourly);
+    assert.equal(found?.tick.toISOString(), tick.toISOString());
+    assert.equal(tickOf([nightly], tickJobId(hourly, tick)), undefined);
+    assert.equal(tickOf([nightly, hourly], 'a-plain-job-id'), undefined);
   });
 });
 
