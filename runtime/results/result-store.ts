@@ -10,12 +10,15 @@
  * itself, `enableOfflineQueue: false` makes every call fail at once while Redis is away (the worker
  * must not stall on results), and it reconnects on its own.
  */
-import { Redis } from 'ioredis';
-import type { RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
 import { ResultStoreUnavailable } from '../errors.js';
 import { redactUrl } from '../logger.js';
 import { isFinal } from './job-record.js';
 import type { JobRecord } from './job-record.js';
+
+/** ioredis, loaded when the first store is made: a producer or worker without a result store never loads it. */
+const loadRedis = (): typeof Redis => (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis;
 
 export interface ResultStoreOptions {
   url: string;
@@ -130,7 +133,7 @@ export class ResultStore {
 
   private constructor(private readonly options: ResultStoreOptions) {
     this.displayUrl = redactUrl(options.url);
-    this.redis = new Redis(options.url, redisOptions(options)) as ScriptedRedis;
+    this.redis = new (loadRedis())(options.url, redisOptions(options)) as ScriptedRedis;
     this.redis.on('error', () => undefined); // reported through failed calls and the 'down'/'up' events below
     this.redis.defineCommand('arqClaim', { numberOfKeys: 1, lua: CLAIM });
     this.redis.defineCommand('arqBegin', { numberOfKeys: 1, lua: BEGIN });
