@@ -1,21 +1,25 @@
 /**
  * Defaults (one table, mirrored in the README) and validation of client and worker settings.
  * Settings are validated once, at construction, and every bad field is reported at once.
+ *
+ * The interfaces in ../types.ts are the one declaration of each setting (with its JSDoc): the Zod
+ * shapes here must have exactly their keys, each producing the declared type (`satisfies ShapeOf<…>`),
+ * and the resolved settings are mapped from them, so a setting added to an interface and forgotten
+ * here does not compile.
  */
 import { hostname } from 'node:os';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { InvalidSettings } from '../errors.js';
 import { resolveTls } from '../transport/tls.js';
 import type { TlsSocketOptions } from '../transport/tls.js';
 import { jobTimeoutSchema, maxRetriesSchema, queueNameSchema } from './job-rules.js';
 import { isZodSchema } from '../zod-introspection.js';
-import type { Locale, LogLevel, Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
 import { createConsoleLogger, localeFromEnvironment } from '../logger.js';
 import type {
   BurstSettings,
   ClientSettings,
-  HandlerMap,
-  QueueType,
   RabbitMQSettings,
   ResultStoreSettings,
   WorkerSettings,
@@ -55,7 +59,11 @@ export { queueNameSchema } from './job-rules.js';
 
 const positiveMs = z.number().int('must be a whole number of milliseconds').positive('must be greater than 0');
 const nonNegativeMs = z.number().int('must be a whole number of milliseconds').nonnegative('must be 0 or more');
-const fn = z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', 'must be a function');
+/** A function setting, typed as its interface declares it. */
+const fn = <F>() => z.custom<F>((value) => typeof value === 'function', 'must be a function');
+
+/** One Zod schema per field of `T`: every key of the interface and no other, each producing the field's type. */
+type ShapeOf<T> = { [K in keyof T]-?: z.ZodType<T[K]> };
 
 const pem = z.union([z.string().min(1, 'must not be empty'), z.instanceof(Buffer)]);
 
@@ -96,7 +104,7 @@ const connectionShape = {
       'must have debug, info, warn and error methods',
     )
     .optional(),
-};
+} satisfies ShapeOf<RabbitMQSettings>;
 
 const resultStoreShape = {
   resultStore: z
@@ -105,20 +113,24 @@ const resultStoreShape = {
     .optional(),
   resultKeyPrefix: z.string().min(1, 'must not be empty').optional(),
   jobResultTtl: positiveMs.optional(),
-};
+} satisfies ShapeOf<ResultStoreSettings>;
 
 export const clientSettingsSchema = z.strictObject({
   ...connectionShape,
   ...resultStoreShape,
-  defaultQueue: queueNameSchema.optional(),
-  queueType: z.enum(['quorum', 'classic']).optional(),
-  maxMessageBytes: z.number().int().positive('must be greater than 0').optional(),
+  ...({
+    defaultQueue: queueNameSchema.optional(),
+    queueType: z.enum(['quorum', 'classic']).optional(),
+    maxMessageBytes: z.number().int().positive('must be greater than 0').optional(),
+  } satisfies ShapeOf<Omit<ClientSettings, keyof RabbitMQSettings | keyof ResultStoreSettings>>),
 });
 
+type AnyFunction = (...args: never[]) => unknown;
+
 const handlerEntry = z.union([
-  fn,
+  fn<AnyFunction>(),
   z.looseObject({
-    handler: fn,
+    handler: fn<AnyFunction>(),
     args: z.custom<z.ZodType>(isZodSchema, 'must be a Zod schema').optional(),
     result: z.custom<z.ZodType>(isZodSchema, 'must be a Zod schema').optional(),
     queue: queueNameSchema.optional(),
@@ -131,46 +143,55 @@ const handlerEntry = z.union([
 export const workerSettingsSchema = z.strictObject({
   ...connectionShape,
   ...resultStoreShape,
+  // Checked entry by entry; their type is HandlerMap's, generic in the worker's state, which Zod cannot carry.
   handlers: z
     .record(z.string().min(1, 'job names must not be empty'), handlerEntry)
     .refine((handlers) => Object.keys(handlers).length > 0, 'must register at least one job'),
-  queueName: queueNameSchema.optional(),
-  queueType: z.enum(['quorum', 'classic']).optional(),
-  workerName: z.string().min(1).optional(),
-  maxConcurrentJobs: z.number().int().positive('must be greater than 0').optional(),
-  prefetchCount: z.number().int().positive('must be greater than 0').max(65_535, 'must be at most 65535').optional(),
-  maxRetries: z.number().int().nonnegative('must be 0 or more').optional(),
-  retryBackoff: nonNegativeMs.optional(),
-  retryBackoffMax: nonNegativeMs.optional(),
-  jobTimeout: positiveMs.optional(),
-  gracefulShutdownTimeout: nonNegativeMs.optional(),
-  outcomePublishTimeout: positiveMs.optional(),
-  statsInterval: nonNegativeMs.optional(),
-  healthPort: z.number().int().min(0).max(65_535, 'must be a port number (0 picks a free one)').optional(),
-  healthHost: z.string().min(1, 'must not be empty').optional(),
-  metricsRegistry: z
-    .custom<object>(
-      (value) =>
-        typeof value === 'object' && value !== null && typeof (value as { metrics?: unknown }).metrics === 'function',
-      'must be a prom-client Registry',
-    )
-    .optional(),
-  burst: z
-    .union([
-      z.boolean(),
-      z.strictObject({
-        timeout: positiveMs.optional(),
-        checkInterval: positiveMs.optional(),
-        waitForTasks: z.boolean().optional(),
-      }),
-    ])
-    .optional(),
-  handleSignals: z.boolean().optional(),
-  onStartup: fn.optional(),
-  onShutdown: fn.optional(),
-  onJobStart: fn.optional(),
-  onJobEnd: fn.optional(),
+  ...workerShape(),
 });
+
+type WorkerHook<K extends 'onStartup' | 'onShutdown' | 'onJobStart' | 'onJobEnd'> = NonNullable<WorkerSettings[K]>;
+
+function workerShape() {
+  return {
+    queueName: queueNameSchema.optional(),
+    queueType: z.enum(['quorum', 'classic']).optional(),
+    workerName: z.string().min(1).optional(),
+    maxConcurrentJobs: z.number().int().positive('must be greater than 0').optional(),
+    prefetchCount: z.number().int().positive('must be greater than 0').max(65_535, 'must be at most 65535').optional(),
+    maxRetries: z.number().int().nonnegative('must be 0 or more').optional(),
+    retryBackoff: nonNegativeMs.optional(),
+    retryBackoffMax: nonNegativeMs.optional(),
+    jobTimeout: positiveMs.optional(),
+    gracefulShutdownTimeout: nonNegativeMs.optional(),
+    outcomePublishTimeout: positiveMs.optional(),
+    statsInterval: nonNegativeMs.optional(),
+    healthPort: z.number().int().min(0).max(65_535, 'must be a port number (0 picks a free one)').optional(),
+    healthHost: z.string().min(1, 'must not be empty').optional(),
+    metricsRegistry: z
+      .custom<Registry>(
+        (value) =>
+          typeof value === 'object' && value !== null && typeof (value as { metrics?: unknown }).metrics === 'function',
+        'must be a prom-client Registry',
+      )
+      .optional(),
+    burst: z
+      .union([
+        z.boolean(),
+        z.strictObject({
+          timeout: positiveMs.optional(),
+          checkInterval: positiveMs.optional(),
+          waitForTasks: z.boolean().optional(),
+        }),
+      ])
+      .optional(),
+    handleSignals: z.boolean().optional(),
+    onStartup: fn<WorkerHook<'onStartup'>>().optional(),
+    onShutdown: fn<WorkerHook<'onShutdown'>>().optional(),
+    onJobStart: fn<WorkerHook<'onJobStart'>>().optional(),
+    onJobEnd: fn<WorkerHook<'onJobEnd'>>().optional(),
+  } satisfies ShapeOf<Omit<WorkerSettings, keyof RabbitMQSettings | keyof ResultStoreSettings | 'handlers'>>;
+}
 
 function validate<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
   const result = schema.safeParse(input ?? {});
@@ -195,18 +216,21 @@ function describeIssues(issues: z.core.$ZodIssue[]): string[] {
   });
 }
 
-export interface ResolvedConnectionSettings {
-  url: string;
-  connectionName: string | undefined;
-  connectionTimeout: number;
-  heartbeat: number;
-  /** Socket options for an `amqps://` URL, files already read. */
-  tls: TlsSocketOptions | undefined;
-  delayPrefix: string;
-  locale: Locale;
-  logLevel: LogLevel;
-  logger: Logger;
-}
+/** `T` with every field filled in: what resolution takes from the defaults. */
+type Filled<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
+
+/** `T`'s fields `K`, present but `undefined` where not given: settings with no default. */
+// Keys taken through a template literal make the mapping non-homomorphic: required keys whose type keeps `undefined`.
+type Kept<T, K extends keyof T & string> = { [P in `${K}`]: T[P & K] };
+
+type SharedKeys = keyof RabbitMQSettings | keyof ResultStoreSettings;
+
+/** Connection settings once resolved: defaults applied, TLS files read. */
+export type ResolvedConnectionSettings = Filled<Omit<RabbitMQSettings, 'connectionName' | 'tls'>> &
+  Kept<RabbitMQSettings, 'connectionName'> & {
+    /** Socket options for an `amqps://` URL, files already read. */
+    tls: TlsSocketOptions | undefined;
+  };
 
 function resolveConnection(input: RabbitMQSettings): ResolvedConnectionSettings {
   const logLevel = input.logLevel ?? defaults.logLevel;
@@ -239,12 +263,11 @@ export function resolveResultStore(input: ResultStoreSettings): ResolvedResultSt
   };
 }
 
-export interface ResolvedClientSettings extends ResolvedConnectionSettings {
-  defaultQueue: string;
-  queueType: QueueType;
-  maxMessageBytes: number;
-  resultStore: ResolvedResultStoreSettings | undefined;
-}
+/** Client settings once resolved: every setting of `ClientSettings`, defaults applied. */
+export type ResolvedClientSettings = ResolvedConnectionSettings &
+  Filled<Omit<ClientSettings, SharedKeys>> & {
+    resultStore: ResolvedResultStoreSettings | undefined;
+  };
 
 export function resolveClientSettings(input: ClientSettings = {}): ResolvedClientSettings {
   const valid = validate(clientSettingsSchema, input, 'client') as ClientSettings;
@@ -257,31 +280,17 @@ export function resolveClientSettings(input: ClientSettings = {}): ResolvedClien
   };
 }
 
-export interface ResolvedWorkerSettings<State extends WorkerState = WorkerState> extends ResolvedConnectionSettings {
-  handlers: HandlerMap<State>;
-  queueName: string;
-  queueType: QueueType;
-  workerName: string;
-  maxConcurrentJobs: number;
-  prefetchCount: number;
-  maxRetries: number;
-  retryBackoff: number;
-  retryBackoffMax: number;
-  jobTimeout: number;
-  gracefulShutdownTimeout: number;
-  outcomePublishTimeout: number;
-  statsInterval: number;
-  resultStore: ResolvedResultStoreSettings | undefined;
-  healthPort: number | undefined;
-  healthHost: string;
-  metricsRegistry: WorkerSettings<State>['metricsRegistry'];
-  burst: Required<BurstSettings> | undefined;
-  handleSignals: boolean;
-  onStartup: WorkerSettings<State>['onStartup'];
-  onShutdown: WorkerSettings<State>['onShutdown'];
-  onJobStart: WorkerSettings<State>['onJobStart'];
-  onJobEnd: WorkerSettings<State>['onJobEnd'];
-}
+/** Worker settings with no default: off (or absent) unless given. */
+type WorkerOptionalKeys = 'healthPort' | 'metricsRegistry' | 'onStartup' | 'onShutdown' | 'onJobStart' | 'onJobEnd';
+
+/** Worker settings once resolved: every setting of `WorkerSettings`, defaults applied, burst mode spelled out. */
+export type ResolvedWorkerSettings<State extends WorkerState = WorkerState> = ResolvedConnectionSettings &
+  Filled<Omit<WorkerSettings<State>, SharedKeys | WorkerOptionalKeys | 'burst'>> &
+  Kept<WorkerSettings<State>, WorkerOptionalKeys> & {
+    resultStore: ResolvedResultStoreSettings | undefined;
+    /** Burst mode with every field given; `undefined` when the worker runs until stopped. */
+    burst: Required<BurstSettings> | undefined;
+  };
 
 export function resolveWorkerSettings<State extends WorkerState>(
   input: WorkerSettings<State>,
