@@ -16,7 +16,6 @@ import { HealthServer } from './health-server.js';
 import { RuntimeLog } from '../messages.js';
 import { Scheduler } from '../schedules/scheduler.js';
 import { IsolationLane } from './crash-guard.js';
-import { drainLegacyLadders } from '../topology/legacy-ladder.js';
 import { QueueTopology } from '../topology/queue-topology.js';
 import { Semaphore } from './semaphore.js';
 import { resolveWorkerSettings } from '../settings/settings.js';
@@ -184,12 +183,6 @@ export class Worker<State extends WorkerState = WorkerState> {
     const topology = new QueueTopology(connection.channel('declare'), settings.queueType, settings.delayPrefix);
     const deadline = Date.now() + settings.connectionTimeout;
     for (const queue of this.registry.queues) await topology.ensureJobQueue(queue, deadline);
-    await drainLegacyLadders(
-      () => connection.scratchChannel(deadline),
-      settings.delayPrefix,
-      this.registry.queues,
-      this.log,
-    );
 
     try {
       await settings.onStartup?.(this.state);
