@@ -49,7 +49,7 @@ export class EnqueueCommand extends BrokerCommand {
         {
           ...(this.defer === undefined ? {} : { deferBy: parseDuration(this.defer, '--defer') }),
           ...(this.jobId === undefined ? {} : { jobId: this.jobId }),
-          ...(this.queue === undefined ? {} : { queueName: this.queue }),
+          ...(this.queue === undefined ? {} : { queue: this.queue }),
         },
         spec,
       );

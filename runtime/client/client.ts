@@ -241,7 +241,7 @@ export class RabbitMQClient<S extends ClientSettings = ClientSettings> {
   private prepare(request: EnqueueRequest, now: Date): PreparedJob {
     if (this.closing) throw new Closed('client is closed');
     const { name, options = {}, definition = {} } = request;
-    const queueName = options.queueName ?? definition.queue ?? this.settings.defaultQueue;
+    const queueName = options.queue ?? definition.queue ?? this.settings.queue;
     if (!this.validQueueNames.has(queueName)) {
       const queueCheck = queueNameSchema.safeParse(queueName);
       if (!queueCheck.success)

@@ -32,7 +32,7 @@ export const defaults = {
   heartbeat: 60_000,
   delayPrefix: 'arq',
   logLevel: 'info',
-  queueName: 'default',
+  queue: 'default',
   queueType: 'quorum',
   maxMessageBytes: 1_048_576,
   maxConcurrentJobs: 10,
@@ -119,7 +119,7 @@ export const clientSettingsSchema = z.strictObject({
   ...connectionShape,
   ...resultStoreShape,
   ...({
-    defaultQueue: queueNameSchema.optional(),
+    queue: queueNameSchema.optional(),
     queueType: z.enum(['quorum', 'classic']).optional(),
     maxMessageBytes: z.number().int().positive('must be greater than 0').optional(),
   } satisfies ShapeOf<Omit<ClientSettings, keyof RabbitMQSettings | keyof ResultStoreSettings>>),
@@ -154,7 +154,7 @@ type WorkerHook<K extends 'onStartup' | 'onShutdown' | 'onJobStart' | 'onJobEnd'
 
 function workerShape() {
   return {
-    queueName: queueNameSchema.optional(),
+    queue: queueNameSchema.optional(),
     queueType: z.enum(['quorum', 'classic']).optional(),
     workerName: z.string().min(1).optional(),
     maxConcurrentJobs: z.number().int().positive('must be greater than 0').optional(),
@@ -273,7 +273,7 @@ export function resolveClientSettings(input: ClientSettings = {}): ResolvedClien
   const valid = validate(clientSettingsSchema, input, 'client') as ClientSettings;
   return {
     ...resolveConnection(valid),
-    defaultQueue: valid.defaultQueue ?? defaults.queueName,
+    queue: valid.queue ?? defaults.queue,
     queueType: valid.queueType ?? defaults.queueType,
     maxMessageBytes: valid.maxMessageBytes ?? defaults.maxMessageBytes,
     resultStore: resolveResultStore(valid),
@@ -301,7 +301,7 @@ export function resolveWorkerSettings<State extends WorkerState>(
   return {
     ...resolveConnection(input),
     handlers: input.handlers,
-    queueName: input.queueName ?? defaults.queueName,
+    queue: input.queue ?? defaults.queue,
     queueType: input.queueType ?? defaults.queueType,
     workerName: input.workerName ?? `${hostname()}-${process.pid}`,
     maxConcurrentJobs,

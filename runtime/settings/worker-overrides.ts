@@ -51,13 +51,13 @@ export const workerOverrideTable = {
     help: 'AMQP URL',
     default: defaults.url,
   },
-  queueName: {
+  queue: {
     flag: '--queue',
     short: '-q',
     variable: 'ARQ_QUEUE',
     parse: text,
     help: 'Queue of the jobs whose registration names none',
-    default: defaults.queueName,
+    default: defaults.queue,
   },
   maxRetries: {
     flag: '--max-retries',

@@ -200,7 +200,7 @@ export class Worker<State extends WorkerState = WorkerState> {
         connection,
         publisher: this.publisher as ConfirmPublisher,
         schedules,
-        queueOf: (job) => this.registry.jobs.get(job)?.queue ?? settings.queueName,
+        queueOf: (job) => this.registry.jobs.get(job)?.queue ?? settings.queue,
         delayPrefix: settings.delayPrefix,
         log: this.log,
       });

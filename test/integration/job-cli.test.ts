@@ -27,7 +27,7 @@ describe('arq-gen job', () => {
       () => deleteKeys(prefix),
     );
     const client = new RabbitMQClient({
-      defaultQueue: queue,
+      queue,
       resultStore: REDIS_URL,
       resultKeyPrefix: prefix,
       logLevel: 'silent',
@@ -52,7 +52,7 @@ describe('arq-gen job', () => {
     assert.match(aborted.stdout, /aborted before it ran/);
 
     const { worker } = await startWorker({
-      queueName: queue,
+      queue,
       resultStore: REDIS_URL,
       resultKeyPrefix: prefix,
       handlers: {

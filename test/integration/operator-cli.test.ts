@@ -101,7 +101,7 @@ describe('arq-gen enqueue', () => {
 describe('arq-gen queue-info and purge-queue', () => {
   it('reports depth and dead letters, refuses to purge without --yes off a terminal, and purges with it', async () => {
     const queue = queueFor('cli-purge');
-    const client = new RabbitMQClient({ defaultQueue: queue, logger: recordingLogger() });
+    const client = new RabbitMQClient({ queue, logger: recordingLogger() });
     try {
       await client.enqueueJobs([1, 2, 3].map((n) => ({ name: 'anything', args: { n } })));
     } finally {
@@ -158,7 +158,7 @@ describe('arq-gen dlq', () => {
     };
     const worker = new Worker({
       handlers: { flaky },
-      queueName: queue,
+      queue,
       maxRetries: 1,
       retryBackoff: 50,
       maxConcurrentJobs: 50,
@@ -167,7 +167,7 @@ describe('arq-gen dlq', () => {
       logger: recordingLogger(),
     });
     const running = worker.run();
-    const client = new RabbitMQClient({ defaultQueue: queue, logger: recordingLogger() });
+    const client = new RabbitMQClient({ queue, logger: recordingLogger() });
     try {
       await client.enqueueJobs(Array.from({ length: total }, (_, n) => ({ name: 'flaky', args: { n } })));
       assert.ok(await waitFor(async () => (await queueDepth(`${queue}_dlq`)) === total, 60_000), 'not all dead');
@@ -232,13 +232,13 @@ describe('arq-gen dlq', () => {
     const queue = queueFor('cli-dlq-one');
     const worker = new Worker({
       handlers: { doomed: () => Promise.reject(new NonRetryable('no')) },
-      queueName: queue,
+      queue,
       statsInterval: 0,
       handleSignals: false,
       logger: recordingLogger(),
     });
     const running = worker.run();
-    const client = new RabbitMQClient({ defaultQueue: queue, logger: recordingLogger() });
+    const client = new RabbitMQClient({ queue, logger: recordingLogger() });
     try {
       await client.enqueueJobs(['a', 'b', 'c'].map((id) => ({ name: 'doomed', options: { jobId: `job-${id}` } })));
       assert.ok(await waitFor(async () => (await queueDepth(`${queue}_dlq`)) === 3, 30_000));

@@ -55,7 +55,7 @@ describe('rabbitmq-arq/testing', () => {
     await assert.rejects(drain('amqp://localhost'), /works on the in-process broker/);
     const url = `memory://${randomUUID()}`;
     const client = new RabbitMQClient({ url, logLevel: 'silent' });
-    await client.enqueueJob('nobody-consumes-this', {}, { queueName: 'idle' });
+    await client.enqueueJob('nobody-consumes-this', {}, { queue: 'idle' });
     await assert.rejects(drain(url, { timeout: 100 }), /still has jobs after 100 ms/);
     await client.close();
   });

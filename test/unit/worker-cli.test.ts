@@ -21,7 +21,7 @@ function workerCommand(args: string[]): WorkerCommand {
 const layerValues: Record<keyof WorkerOverrides, { module: unknown; env: [string, unknown]; flag: [string, unknown] }> =
   {
     url: { module: 'amqp://module', env: ['amqp://env', 'amqp://env'], flag: ['amqp://flag', 'amqp://flag'] },
-    queueName: { module: 'q-module', env: ['q-env', 'q-env'], flag: ['q-flag', 'q-flag'] },
+    queue: { module: 'q-module', env: ['q-env', 'q-env'], flag: ['q-flag', 'q-flag'] },
     maxRetries: { module: 1, env: ['2', 2], flag: ['3', 3] },
     jobTimeout: { module: 1_000, env: ['2', 2_000], flag: ['3m', 180_000] },
     maxConcurrentJobs: { module: 1, env: ['2', 2], flag: ['3', 3] },
@@ -105,7 +105,7 @@ describe('arq-gen worker: flag > environment > module > default', () => {
       retryBackoff: 7,
       statsInterval: 0,
       maxConcurrentJobs: 5,
-      queueName: 'x',
+      queue: 'x',
       maxRetries: 4,
     });
   });
