@@ -194,7 +194,7 @@ export class MessageTooLarge extends ArqError {
   readonly code = 'MESSAGE_TOO_LARGE';
 }
 
-/** A deferral longer than the delay topology can hold, or a `deferUntil` after `expires`. */
+/** A deferral longer than the delay topology can hold, or a `deferUntil` after `expiresIn` / `expiresAt`. */
 export class InvalidSchedule extends ArqError {
   readonly code = 'INVALID_SCHEDULE';
 }

@@ -121,8 +121,13 @@ export interface EnqueueOptions {
   deferBy?: number;
   /** Run no earlier than this time. */
   deferUntil?: Date;
-  /** Dead-letter the job as expired if it has not run by then: ms from now, or an absolute time. */
-  expires?: number | Date;
+  /**
+   * Dead-letter the job as expired if it has not run within this many ms from now: one deadline for
+   * every attempt (the wire's `expires`).
+   */
+  expiresIn?: number;
+  /** Dead-letter the job as expired if it has not run by this time (the wire's `expires`). */
+  expiresAt?: Date;
   /** Queue to publish to; overrides the job's and the client's `queue`. */
   queue?: string;
 }

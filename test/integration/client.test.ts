@@ -318,8 +318,30 @@ describe('RabbitMQClient', () => {
     assert.equal(body.defer_until, job.deferUntil.toISOString());
 
     await assert.rejects(client.enqueueJob('x', {}, { deferBy: MAX_DELAY_MS + 1 }), InvalidSchedule);
-    await assert.rejects(client.enqueueJob('x', {}, { deferBy: 10_000, expires: 5_000 }), InvalidSchedule);
+    await assert.rejects(client.enqueueJob('x', {}, { deferBy: 10_000, expiresIn: 5_000 }), InvalidSchedule);
     await assert.rejects(client.enqueueJob('x', {}, { deferBy: 1, deferUntil: new Date() }), InvalidSchedule);
+  });
+
+  it('writes expiresIn and expiresAt as the wire deadline `expires`, and refuses both at once', async () => {
+    const queue = newQueue('expiring');
+    const client = newClient({ queue });
+    const at = new Date(Date.now() + 3_600_000);
+    const before = Date.now();
+    await client.enqueueJob('absolute', {}, { expiresAt: at });
+    await client.enqueueJob('relative', {}, { expiresIn: 60_000 });
+    const after = Date.now();
+    assert.ok(await waitFor(async () => (await queueDepth(queue)) === 2, 5_000));
+    const bodies = (await drainQueue(queue)).map(
+      (message) => JSON.parse(message.content.toString('utf8')) as { function: string; expires: string },
+    );
+    const expiresOf = (name: string) => Date.parse(bodies.find((body) => body.function === name)!.expires);
+    assert.equal(expiresOf('absolute'), at.getTime());
+    const relative = expiresOf('relative');
+    assert.ok(relative >= before + 60_000 && relative <= after + 60_000, `expires ${relative} is 60 s after enqueue`);
+
+    await assert.rejects(client.enqueueJob('x', {}, { expiresIn: 1_000, expiresAt: at }), InvalidSchedule);
+    await assert.rejects(client.enqueueJob('x', {}, { expiresIn: 0 }), InvalidSchedule);
+    await assert.rejects(client.enqueueJob('x', {}, { expiresAt: new Date(Number.NaN) }), InvalidSchedule);
   });
 
   it('keeps two channels however many enqueues, failures and re-opened channels it went through', async () => {

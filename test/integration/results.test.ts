@@ -119,7 +119,7 @@ describe('results and status', () => {
     assert.equal(await deferred.status(), 'deferred');
     const failed = await client.enqueueJob('refuse', {});
     const dead = await client.enqueueJob('typed', { n: 'not a number' });
-    const expired = await client.enqueueJob('ok', {}, { expires: 1 });
+    const expired = await client.enqueueJob('ok', {}, { expiresIn: 1 });
     await new Promise((resolve) => setTimeout(resolve, 20));
     const { worker } = await startWorker({
       queue,

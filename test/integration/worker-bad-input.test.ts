@@ -129,7 +129,7 @@ describe('expires', () => {
     const ran: string[] = [];
     let worker: Awaited<ReturnType<typeof startWorker>>['worker'] | undefined;
     try {
-      const job = await client.enqueueJob('count', {}, { expires: 200 });
+      const job = await client.enqueueJob('count', {}, { expiresIn: 200 });
       await sleep(400);
       ({ worker } = await startWorker({
         queue,
@@ -226,8 +226,8 @@ describe('expires', () => {
     try {
       const started = Date.now();
       const jobs = [
-        await client.enqueueJob('retryLater', {}, { expires: 1_500 }),
-        await client.enqueueJob('fails', {}, { expires: 1_500 }),
+        await client.enqueueJob('retryLater', {}, { expiresIn: 1_500 }),
+        await client.enqueueJob('fails', {}, { expiresIn: 1_500 }),
       ];
       await waitForDepth(`${queue}_dlq`, 2);
       assert.ok(Date.now() - started < 1_500, 'the worker waited for the deadline instead of dead-lettering at once');
