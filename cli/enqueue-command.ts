@@ -12,17 +12,17 @@ export class EnqueueCommand extends BrokerCommand {
   static override usage = Command.Usage({
     description: 'Enqueue one job and print its id',
     details: `
-      With -m the arguments are validated by the job's Zod schema and the job goes to its own queue;
-      invalid arguments exit 1 and publish nothing. Without -m the arguments are published as given.
+      With --schema the arguments are validated by the job's Zod schema and the job goes to its own
+      queue; invalid arguments exit 1 and publish nothing. Without it the arguments are published as given.
     `,
     examples: [
       [
         'Validated against jobs.schema.ts',
-        `$0 enqueue processData --args '{"dataId":1,"action":"process","payload":"x"}' -m jobs.schema.ts`,
+        `$0 enqueue processData --args '{"dataId":1,"action":"process","payload":"x"}' --schema jobs.schema.ts`,
       ],
       [
         'Run in 30 seconds, with a chosen id',
-        `$0 enqueue cleanupExpired --args '{}' --defer 30s --job-id nightly-1 -m jobs.schema.ts`,
+        `$0 enqueue cleanupExpired --args '{}' --defer 30s --job-id nightly-1 --schema jobs.schema.ts`,
       ],
     ],
   });
@@ -32,7 +32,7 @@ export class EnqueueCommand extends BrokerCommand {
   defer = Option.String('--defer', { description: 'Run no earlier than this from now (duration)' });
   jobId = Option.String('--job-id', { description: 'Job id (default: a new one)' });
   queue = Option.String('-q,--queue', { description: "Queue (default: the job's, else default)" });
-  schema = Option.String('-m,--schema', { description: 'jobs.schema.ts (path[:export]) to validate against' });
+  schema = Option.String('--schema', { description: 'jobs.schema.ts (path[:export]) to validate against' });
   queueType = Option.String('--queue-type', { description: 'quorum or classic, as the workers declare it' });
 
   protected async run(): Promise<number> {

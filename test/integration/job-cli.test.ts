@@ -33,7 +33,7 @@ describe('arq-gen job', () => {
       logLevel: 'silent',
     });
     cleanups.push(() => client.close());
-    const store = ['--result-store', REDIS_URL, '--key-prefix', prefix];
+    const store = ['--result-store', REDIS_URL, '--result-key-prefix', prefix];
 
     const done = await client.enqueueJob('sum', { a: 2, b: 3 });
     const refused = await client.enqueueJob('refuse', {});
@@ -70,7 +70,7 @@ describe('arq-gen job', () => {
       'job',
       'result',
       later.jobId,
-      '--key-prefix',
+      '--result-key-prefix',
       prefix,
       '--wait',
       '20s',

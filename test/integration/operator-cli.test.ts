@@ -55,12 +55,21 @@ const validArgs = JSON.stringify({ dataId: 1, action: 'process', payload: 'x' })
 describe('arq-gen enqueue', () => {
   it('validates against the schema, prints the job id, and publishes nothing when the args are invalid', async () => {
     const queue = queueFor('cli-enqueue');
-    const invalid = await arqGen('enqueue', 'processData', '--args', '{"dataId":"one"}', '-m', schema, '-q', queue);
+    const invalid = await arqGen(
+      'enqueue',
+      'processData',
+      '--args',
+      '{"dataId":"one"}',
+      '--schema',
+      schema,
+      '-q',
+      queue,
+    );
     assert.equal(invalid.code, 1);
     assert.match(invalid.stderr, /^arq-gen enqueue: invalid arguments for job "processData": dataId: /);
     assert.equal(await queueDepth(queue), undefined, 'an invalid call declared or published something');
 
-    const unknown = await arqGen('enqueue', 'noSuchJob', '--args', '{}', '-m', schema, '-q', queue);
+    const unknown = await arqGen('enqueue', 'noSuchJob', '--args', '{}', '--schema', schema, '-q', queue);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /has no job "noSuchJob"; its jobs are .*processData/);
 
@@ -69,7 +78,7 @@ describe('arq-gen enqueue', () => {
       'processData',
       '--args',
       validArgs,
-      '-m',
+      '--schema',
       schema,
       '-q',
       queue,
@@ -85,7 +94,7 @@ describe('arq-gen enqueue', () => {
       'processData',
       '--args',
       validArgs,
-      '-m',
+      '--schema',
       schema,
       '-q',
       queue,
