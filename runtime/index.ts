@@ -57,7 +57,7 @@ export type {
   WorkerSettings,
   WorkerState,
 } from './types.js';
-export { createEnqueue, registerJobs } from './typed-jobs.js';
+export { bindJobs, registerJobs } from './typed-jobs.js';
 export type { EnqueueFunctions, JobHandlers } from './typed-jobs.js';
 export { parseDuration } from './settings/parse-text.js';
 export {

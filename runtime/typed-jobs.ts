@@ -27,8 +27,11 @@ export type JobHandlers<J extends Jobs, State extends WorkerState = WorkerState>
   [Name in keyof J & string]: JobHandler<JobArgs<J[Name]>, JobResult<J[Name]>, State>;
 };
 
-/** `enqueue.processData({ ... })` for every job of `definition`, publishing through `client`. */
-export function createEnqueue<J extends Jobs, S extends ClientSettings = ClientSettings>(
+/**
+ * `enqueue.processData({ ... })` for every job of `definition`, publishing through `client`: the
+ * producer's side of `registerJobs`. The generated `createEnqueue(client)` calls it with the schema's jobs.
+ */
+export function bindJobs<J extends Jobs, S extends ClientSettings = ClientSettings>(
   client: RabbitMQClient<S>,
   definition: JobsDefinition<J>,
 ): EnqueueFunctions<J, S> {

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { RabbitMQClient, Retry, Worker, createEnqueue, defineJobs, registerJobs } from '../../runtime/index.js';
+import { RabbitMQClient, Retry, Worker, bindJobs, defineJobs, registerJobs } from '../../runtime/index.js';
 import { drain, jobContext, listDeadLetters } from '../../runtime/testing.js';
 
 const jobs = defineJobs({
@@ -37,7 +37,7 @@ describe('rabbitmq-arq/testing', () => {
     });
     const running = worker.run();
     const client = new RabbitMQClient({ url, logLevel: 'silent' });
-    const enqueue = createEnqueue(client, jobs);
+    const enqueue = bindJobs(client, jobs);
     await enqueue.add({ a: 1, b: 2 });
     await enqueue.add({ a: 2, b: 2 }, { deferBy: 400 });
     await enqueue.flaky({});
