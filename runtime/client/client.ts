@@ -42,12 +42,13 @@ export interface WithResultStore {
   resultStore: string;
 }
 
+/** Keeps a mistyped setting a compile error although `S` is inferred from the object literal. */
+export type NoUnknownSettings<S> = Record<Exclude<keyof S, keyof ClientSettings>, never>;
+
 /**
  * What enqueueing returns under settings `S`: a `TrackedJob` when `S` names a result store, a plain
  * `Job` otherwise, so `job.result()` without a store is a compile error, not a run-time throw.
  */
-/** Keeps a mistyped setting a compile error although `S` is inferred from the object literal. */
-type NoUnknownSettings<S> = Record<Exclude<keyof S, keyof ClientSettings>, never>;
 
 export type JobHandle<S, R = unknown> = S extends WithResultStore ? TrackedJob<R> : Job<R>;
 

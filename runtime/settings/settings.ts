@@ -216,21 +216,15 @@ function describeIssues(issues: z.core.$ZodIssue[]): string[] {
   });
 }
 
-/** `T` with every field filled in: what resolution takes from the defaults. */
-type Filled<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
-
-/** `T`'s fields `K`, present but `undefined` where not given: settings with no default. */
-// Keys taken through a template literal make the mapping non-homomorphic: required keys whose type keeps `undefined`.
-type Kept<T, K extends keyof T & string> = { [P in `${K}`]: T[P & K] };
-
-type SharedKeys = keyof RabbitMQSettings | keyof ResultStoreSettings;
-
+// The resolved types map over the interfaces' keys (a mapping over a key union makes every field
+// required): a setting added to an interface is then missing from its resolve function until filled in.
 /** Connection settings once resolved: defaults applied, TLS files read. */
-export type ResolvedConnectionSettings = Filled<Omit<RabbitMQSettings, 'connectionName' | 'tls'>> &
-  Kept<RabbitMQSettings, 'connectionName'> & {
-    /** Socket options for an `amqps://` URL, files already read. */
-    tls: TlsSocketOptions | undefined;
-  };
+export type ResolvedConnectionSettings = {
+  [K in Exclude<keyof RabbitMQSettings, 'connectionName' | 'tls'>]: Exclude<RabbitMQSettings[K], undefined>;
+} & { [K in 'connectionName']: RabbitMQSettings[K] } & {
+  /** Socket options for an `amqps://` URL, files already read. */
+  tls: TlsSocketOptions | undefined;
+};
 
 function resolveConnection(input: RabbitMQSettings): ResolvedConnectionSettings {
   const logLevel = input.logLevel ?? defaults.logLevel;
@@ -264,10 +258,14 @@ export function resolveResultStore(input: ResultStoreSettings): ResolvedResultSt
 }
 
 /** Client settings once resolved: every setting of `ClientSettings`, defaults applied. */
-export type ResolvedClientSettings = ResolvedConnectionSettings &
-  Filled<Omit<ClientSettings, SharedKeys>> & {
-    resultStore: ResolvedResultStoreSettings | undefined;
-  };
+export type ResolvedClientSettings = ResolvedConnectionSettings & {
+  [K in Exclude<keyof ClientSettings, keyof RabbitMQSettings | keyof ResultStoreSettings>]: Exclude<
+    ClientSettings[K],
+    undefined
+  >;
+} & {
+  resultStore: ResolvedResultStoreSettings | undefined;
+};
 
 export function resolveClientSettings(input: ClientSettings = {}): ResolvedClientSettings {
   const valid = validate(clientSettingsSchema, input, 'client') as ClientSettings;
@@ -280,17 +278,34 @@ export function resolveClientSettings(input: ClientSettings = {}): ResolvedClien
   };
 }
 
-/** Worker settings with no default: off (or absent) unless given. */
-type WorkerOptionalKeys = 'healthPort' | 'metricsRegistry' | 'onStartup' | 'onShutdown' | 'onJobStart' | 'onJobEnd';
-
-/** Worker settings once resolved: every setting of `WorkerSettings`, defaults applied, burst mode spelled out. */
-export type ResolvedWorkerSettings<State extends WorkerState = WorkerState> = ResolvedConnectionSettings &
-  Filled<Omit<WorkerSettings<State>, SharedKeys | WorkerOptionalKeys | 'burst'>> &
-  Kept<WorkerSettings<State>, WorkerOptionalKeys> & {
-    resultStore: ResolvedResultStoreSettings | undefined;
-    /** Burst mode with every field given; `undefined` when the worker runs until stopped. */
-    burst: Required<BurstSettings> | undefined;
-  };
+/**
+ * Worker settings once resolved: every setting of `WorkerSettings`, defaults applied, burst mode
+ * spelled out. `healthPort`, `metricsRegistry` and the hooks have no default: `undefined` unless given.
+ */
+export type ResolvedWorkerSettings<State extends WorkerState = WorkerState> = ResolvedConnectionSettings & {
+  [
+    K in Exclude<
+      keyof WorkerSettings<State>,
+      | keyof RabbitMQSettings
+      | keyof ResultStoreSettings
+      | 'burst'
+      | 'healthPort'
+      | 'metricsRegistry'
+      | 'onStartup'
+      | 'onShutdown'
+      | 'onJobStart'
+      | 'onJobEnd'
+    >
+  ]: Exclude<WorkerSettings<State>[K], undefined>;
+} & {
+  [
+    K in 'healthPort' | 'metricsRegistry' | 'onStartup' | 'onShutdown' | 'onJobStart' | 'onJobEnd'
+  ]: WorkerSettings<State>[K];
+} & {
+  resultStore: ResolvedResultStoreSettings | undefined;
+  /** Burst mode with every field given; `undefined` when the worker runs until stopped. */
+  burst: Required<BurstSettings> | undefined;
+};
 
 export function resolveWorkerSettings<State extends WorkerState>(
   input: WorkerSettings<State>,
