@@ -15,7 +15,7 @@ import {
 } from '../runtime/settings/worker-overrides.js';
 
 /** The line `--help` shows for one overridable setting. */
-export function overrideDescription(spec: OverrideSpec<unknown>): string {
+function overrideDescription(spec: OverrideSpec<unknown>): string {
   const source = `$${spec.variable}`;
   return spec.default === undefined ? `${spec.help} (${source})` : `${spec.help} (${source}, default ${spec.default})`;
 }
