@@ -21,7 +21,7 @@ const finished = new Promise<void>((resolve) => (finish = resolve));
 
 const worker = new Worker({
   url,
-  queueName: queue,
+  queue,
   maxConcurrentJobs: 100,
   handleSignals: false,
   statsInterval: 0,
@@ -36,7 +36,7 @@ const worker = new Worker({
   },
 });
 const running = worker.run();
-const client = new RabbitMQClient({ url, defaultQueue: queue, logLevel: 'warn' });
+const client = new RabbitMQClient({ url, queue, logLevel: 'warn' });
 
 try {
   const started = Date.now();

@@ -52,7 +52,7 @@ export function oursSide(config: BenchConfig, name: 'ours' | 'stored' = 'ours'):
   const client = (queue: string, type: QueueType): RabbitMQClient =>
     new RabbitMQClient({
       url: config.url,
-      defaultQueue: queue,
+      queue,
       queueType: type,
       logLevel: 'silent',
       ...storeSettings(queue),
@@ -62,7 +62,7 @@ export function oursSide(config: BenchConfig, name: 'ours' | 'stored' = 'ours'):
     const { onStart, onEnd } = hooks;
     return new Worker({
       url: config.url,
-      queueName: queue,
+      queue,
       queueType: type,
       ...storeSettings(queue),
       handlers: {

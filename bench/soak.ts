@@ -79,10 +79,10 @@ async function main(): Promise<number> {
   useBroker(url);
   const queue = freshQueueName(queueType);
   const common = { url, queueType, logLevel: 'silent' as const };
-  const client = new RabbitMQClient({ ...common, defaultQueue: queue });
+  const client = new RabbitMQClient({ ...common, queue });
   const worker = new Worker({
     ...common,
-    queueName: queue,
+    queue,
     maxConcurrentJobs: 100,
     prefetchCount: 100,
     statsInterval: 0,

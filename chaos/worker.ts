@@ -24,7 +24,7 @@ const quiet: Logger = {
 
 const worker = new Worker({
   url: env.URL,
-  queueName: env.QUEUE as string,
+  queue: env.QUEUE as string,
   queueType: env.QUEUE_TYPE === 'classic' ? 'classic' : 'quorum',
   maxConcurrentJobs: Number(env.CONCURRENCY ?? 20),
   connectionName: `${env.NAME ?? 'arq-chaos'} worker`,

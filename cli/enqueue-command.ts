@@ -12,7 +12,7 @@ export class EnqueueCommand extends BrokerCommand {
   static override usage = Command.Usage({
     description: 'Enqueue one job and print its id',
     details: `
-      With --schema (-m) the job name and its arguments are checked against the job's Zod schema and the
+      With --schema the job name and its arguments are checked against the job's Zod schema and the
       job goes to its own queue; an unknown job or invalid arguments exit 1 and publish nothing. Without
       a schema nothing can tell a typo from a job some worker runs (a worker dead-letters a job it does
       not know as UNKNOWN_JOB), so the command refuses unless --unchecked says to publish it as given.
@@ -20,11 +20,11 @@ export class EnqueueCommand extends BrokerCommand {
     examples: [
       [
         'Validated against jobs.schema.ts',
-        `$0 enqueue processData --args '{"dataId":1,"action":"process","payload":"x"}' -m jobs.schema.ts`,
+        `$0 enqueue processData --args '{"dataId":1,"action":"process","payload":"x"}' --schema jobs.schema.ts`,
       ],
       [
         'Run in 30 seconds, with a chosen id',
-        `$0 enqueue cleanupExpired --args '{}' --defer 30s --job-id nightly-1 -m jobs.schema.ts`,
+        `$0 enqueue cleanupExpired --args '{}' --defer 30s --job-id nightly-1 --schema jobs.schema.ts`,
       ],
       ['Published as given, with no schema to check it', `$0 enqueue sendReport --args '{"day":"monday"}' --unchecked`],
     ],
@@ -35,7 +35,7 @@ export class EnqueueCommand extends BrokerCommand {
   defer = Option.String('--defer', { description: 'Run no earlier than this from now (duration)' });
   jobId = Option.String('--job-id', { description: 'Job id (default: a new one)' });
   queue = Option.String('-q,--queue', { description: "Queue (default: the job's, else default)" });
-  schema = Option.String('-m,--schema', { description: 'jobs.schema.ts (path[:export]) to validate against' });
+  schema = Option.String('--schema', { description: 'jobs.schema.ts (path[:export]) to validate against' });
   queueType = Option.String('--queue-type', { description: 'quorum or classic, as the workers declare it' });
   unchecked = Option.Boolean('--unchecked', false, {
     description: 'Publish without a schema: neither the job name nor its arguments are checked',
@@ -56,7 +56,7 @@ export class EnqueueCommand extends BrokerCommand {
         {
           ...(this.defer === undefined ? {} : { deferBy: parseDuration(this.defer, '--defer') }),
           ...(this.jobId === undefined ? {} : { jobId: this.jobId }),
-          ...(this.queue === undefined ? {} : { queueName: this.queue }),
+          ...(this.queue === undefined ? {} : { queue: this.queue }),
         },
         spec,
       );

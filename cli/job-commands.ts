@@ -1,7 +1,7 @@
 /**
  * `rabbitmq-arq job status|result|abort <id>`: what an operator asks of one job, read straight from the
  * result store (Redis), with no broker connection. The store comes from `--result-store` or
- * `ARQ_RESULT_STORE`, the key prefix from `--key-prefix` or `ARQ_RESULT_KEY_PREFIX`.
+ * `ARQ_RESULT_STORE`, the key prefix from `--result-key-prefix` or `ARQ_RESULT_KEY_PREFIX`.
  */
 import { Command, Option } from 'clipanion';
 import { InvalidSettings, errorCode } from '../runtime/errors.js';
@@ -22,7 +22,9 @@ export const JOB_EXIT = { ok: 0, failed: 1, notFound: 3, stillRunning: 4, storeU
 abstract class JobCommand extends Command {
   jobId = Option.String({ name: 'job-id' });
   resultStore = Option.String('--result-store', { description: 'Redis URL (default: $ARQ_RESULT_STORE)' });
-  keyPrefix = Option.String('--key-prefix', { description: 'Key prefix (default: $ARQ_RESULT_KEY_PREFIX, else arq:)' });
+  resultKeyPrefix = Option.String('--result-key-prefix', {
+    description: 'Key prefix (default: $ARQ_RESULT_KEY_PREFIX, else arq:)',
+  });
   json = Option.Boolean('--json', false, { description: 'Print the record as JSON' });
 
   async execute(): Promise<number> {
@@ -71,7 +73,7 @@ abstract class JobCommand extends Command {
     const url = this.resultStore ?? process.env.ARQ_RESULT_STORE;
     if (!url)
       throw new InvalidSettings('no result store: give --result-store redis://host:6379 or set ARQ_RESULT_STORE');
-    const keyPrefix = this.keyPrefix ?? process.env.ARQ_RESULT_KEY_PREFIX;
+    const keyPrefix = this.resultKeyPrefix ?? process.env.ARQ_RESULT_KEY_PREFIX;
     const settings = resolveResultStore({ resultStore: url, ...(keyPrefix ? { resultKeyPrefix: keyPrefix } : {}) });
     return ResultStore.open({ ...settings!, connectionTimeout: CLI_CONNECTION_TIMEOUT_MS });
   }

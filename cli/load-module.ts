@@ -38,7 +38,6 @@ export async function loadExport(spec: string, cwd: string, what: string): Promi
   return { value, where: `${file}:${exportName}` };
 }
 
-
 const typeScriptFile = /\.[cm]?tsx?$/;
 
 /**

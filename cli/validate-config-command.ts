@@ -1,13 +1,13 @@
 import { Command, Option } from 'clipanion';
 import { checkWorkerConfig } from '../runtime/index.js';
 import { parseDuration } from '../runtime/settings/parse-text.js';
-import { applyWorkerOverrides, workerOverridesFromEnvironment } from '../runtime/settings/worker-overrides.js';
-import { BrokerCommand } from './command-support.js';
+import { CLI_CONNECTION_TIMEOUT_MS, reportFailure } from './command-support.js';
 import { loadWorkerSettings } from './worker-module.js';
 import { say } from './cli-messages.js';
+import { WorkerSettingsCommand } from './worker-settings-command.js';
 
 /** `rabbitmq-arq validate-config -m ./worker.ts:workerSettings`: settings and broker checked before a deploy. */
-export class ValidateConfigCommand extends BrokerCommand {
+export class ValidateConfigCommand extends WorkerSettingsCommand {
   static override paths = [['validate-config']];
 
   static override usage = Command.Usage({
@@ -15,23 +15,37 @@ export class ValidateConfigCommand extends BrokerCommand {
     details: `
       Reports every settings problem at once, then: broker reachable, each queue's existing type and
       arguments compatible (else the 406 the worker would hit, and the fix), delay ladder present, and
-      every job timeout below the broker's consumer_timeout. ARQ_* variables apply as for \`worker\`.
+      every job timeout below the broker's consumer_timeout. The settings' flags and ARQ_* variables
+      apply as for \`worker\`; the broker is given 5s unless --connection-timeout says otherwise.
     `,
     examples: [['Before a deploy', '$0 validate-config -m ./worker.ts:workerSettings']],
   });
 
-  module = Option.String('-m,--worker-module', { required: true, description: 'path[:export] of the worker settings' });
   consumerTimeout = Option.String('--consumer-timeout', {
     description: "The broker's consumer_timeout (duration; default: RabbitMQ's 30 min, assumed)",
   });
 
-  protected async run(): Promise<number> {
-    const environment = workerOverridesFromEnvironment(process.env);
-    const settings = applyWorkerOverrides(await loadWorkerSettings(this.module, process.cwd()), environment, {
-      ...(this.url ? { url: this.url } : {}),
-    });
+  async execute(): Promise<number> {
+    try {
+      return await this.check();
+    } catch (err) {
+      reportFailure(
+        this.context.stderr,
+        this.cli.binaryName,
+        'validate-config',
+        err,
+        this.flag('logLevel') === 'debug',
+      );
+      return 1;
+    }
+  }
+
+  private async check(): Promise<number> {
+    const flags = this.flagOverrides();
+    const settings = this.layerOver(process.env)(await loadWorkerSettings(this.module, process.cwd()));
     const findings = await checkWorkerConfig(settings, {
-      connectionTimeout: this.connectionSettings().connectionTimeout,
+      // A person is waiting: fail in 5 s, not the worker's 30, unless the flag asks for longer.
+      connectionTimeout: flags.connectionTimeout ?? CLI_CONNECTION_TIMEOUT_MS,
       ...(this.consumerTimeout === undefined
         ? {}
         : { consumerTimeout: parseDuration(this.consumerTimeout, '--consumer-timeout') }),

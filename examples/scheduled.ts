@@ -10,7 +10,7 @@ import { Worker } from 'rabbitmq-arq';
 const runFor = Number(process.env.RUN_FOR_MS ?? 7_000);
 
 const worker = new Worker({
-  queueName: 'examples-scheduled',
+  queue: 'examples-scheduled',
   logLevel: 'warn',
   handlers: {
     heartbeat: {

@@ -95,7 +95,7 @@ function channelObject(channel: ChannelView, jobKey: (job: JobModel) => string):
     title: queue === undefined ? "The client's default queue" : `Queue ${queue}`,
     description:
       queue === undefined
-        ? "Jobs that name no queue go to the client's defaultQueue (ClientSettings.defaultQueue, `default` unless set); workers consume them from their queueName. Publish to the default exchange with the queue name as routing key."
+        ? "Jobs that name no queue go to the client's default queue (ClientSettings.queue, `default` unless set); workers consume them from theirs (WorkerSettings.queue). Publish to the default exchange with the queue name as routing key."
         : `Publish to the default exchange ("") with routing key "${queue}". Its dead-letter queue is "${deadLetterQueueName(queue)}".`,
     messages: Object.fromEntries(
       channel.jobs.map((job) => [jobKey(job), { $ref: `#/components/messages/${jobKey(job)}` }]),

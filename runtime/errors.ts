@@ -254,8 +254,8 @@ export class MessageTooLarge extends ArqError {
 
 /**
  * When a job is to run cannot be: at enqueue a deferral that is negative or longer than the delay
- * topology can hold, or a `deferUntil` after `expires`; at generate time and worker start a schedule
- * (`schedules: [{ cron, tz, ... }]`) with a bad cron expression, time zone or arguments.
+ * topology can hold, or a `deferUntil` after `expiresIn` / `expiresAt`; at generate time and worker
+ * start a schedule (`schedules: [{ cron, tz, ... }]`) with a bad cron expression, time zone or arguments.
  */
 export class InvalidSchedule extends ArqError {
   readonly code = 'INVALID_SCHEDULE';

@@ -1,6 +1,6 @@
 // The public entry point of rabbitmq-arq: every name a user may import, listed explicitly.
 export { RabbitMQClient } from './client/client.js';
-export type { EnqueueRequest, JobHandle, JobSpec, WithResultStore } from './client/client.js';
+export type { EnqueueRequest, JobHandle, JobSpec, NoUnknownSettings, WithResultStore } from './client/client.js';
 export { defineJobs, isoDate } from './define-jobs.js';
 export type { JobArgs, JobArgsInput, JobDefinition, JobResult, JobsDefinition } from './define-jobs.js';
 export { DELAY_UNIT_MS, MAX_DELAY_MS } from './topology/delay-topology.js';
@@ -45,11 +45,18 @@ export {
   errorCode,
 } from './errors.js';
 export { Job, TrackedJob } from './client/job.js';
-export type { JobInfo } from './client/job.js';
+export type { JobInfo, JobRecordSource } from './client/job.js';
 export type { JobRecord, JobStatus, StoredError } from './results/job-record.js';
+export type { ScheduleSpec } from './schedules/schedule.js';
 export { createConsoleLogger, redactUrl } from './logger.js';
 export type { ConsoleLoggerOptions, Locale, LogFields, LogLevel, Logger } from './logger.js';
 export { defaults } from './settings/settings.js';
+export type {
+  ResolvedClientSettings,
+  ResolvedConnectionSettings,
+  ResolvedResultStoreSettings,
+  ResolvedWorkerSettings,
+} from './settings/settings.js';
 export type {
   BurstSettings,
   ClientSettings,
@@ -67,15 +74,17 @@ export type {
   WorkerSettings,
   WorkerState,
 } from './types.js';
-export { createEnqueue, registerJobs } from './typed-jobs.js';
-export type { EnqueueFunctions, JobHandlers } from './typed-jobs.js';
-export { parseDuration } from './settings/parse-text.js';
+export { bindJobs, registerJobs } from './typed-jobs.js';
+export type { EnqueueFunctions, JobDefinitions, JobHandlers } from './typed-jobs.js';
+export { parseDuration, parseLogLevel, parseSwitch, parseWholeNumber } from './settings/parse-text.js';
+export type { TlsSocketOptions } from './transport/tls.js';
 export {
   applyWorkerOverrides,
   workerOverridesFromEnvironment,
   workerOverrideSources,
+  workerOverrideTable,
 } from './settings/worker-overrides.js';
-export type { WorkerOverrides } from './settings/worker-overrides.js';
+export type { OverrideSpec, WorkerOverrideKey, WorkerOverrides } from './settings/worker-overrides.js';
 export { inspectQueue, purgeQueue } from './operations/queue-info.js';
 export type { QueueInfo, QueueInfoOptions } from './operations/queue-info.js';
 export { listDeadLetters, purgeDeadLetters, replayDeadLetters } from './operations/dead-letters.js';

@@ -59,10 +59,6 @@ const en = {
   'scheduler.lease_lost': (p) => `lost the schedule lease ${p.lease}; another worker takes over`,
   'scheduler.fired': (p) => `schedule tick ${p.tick} of ${p.functionName}: job ${p.jobId}`,
   'scheduler.fire_failed': (p) => `schedule ticks of lease ${p.lease} were not confirmed (${p.error}); trying again`,
-  'ladder.legacy_draining': (p) =>
-    `the ${p.version} delay ladder still holds ${plural(p.waiting, 'job')}; they reach their queues through ${p.exchange} as they fall due`,
-  'ladder.legacy_bind_failed': (p) =>
-    `could not bind to the ${p.version} delay ladder (${p.reason}); jobs still waiting there will not arrive`,
 } satisfies Catalogue;
 
 export type MessageKey = keyof typeof en;
@@ -117,9 +113,6 @@ const zhCN: Record<MessageKey, (p: Params) => string> = {
   'scheduler.lease_lost': (p) => `失去定时任务租约 ${p.lease}；由其他 worker 接管`,
   'scheduler.fired': (p) => `${p.functionName} 的定时触发 ${p.tick}：任务 ${p.jobId}`,
   'scheduler.fire_failed': (p) => `租约 ${p.lease} 的定时触发未获确认（${p.error}）；将重试`,
-  'ladder.legacy_draining': (p) =>
-    `${p.version} 版延迟阶梯中还有 ${p.waiting} 个任务；到期后经 ${p.exchange} 送达各自的队列`,
-  'ladder.legacy_bind_failed': (p) => `无法绑定到 ${p.version} 版延迟阶梯（${p.reason}）；其中等待的任务将无法送达`,
 };
 
 export const catalogues: Record<Locale, Record<MessageKey, (p: Params) => string>> = { en, 'zh-CN': zhCN };

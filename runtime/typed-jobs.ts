@@ -9,13 +9,14 @@ import { InvalidSettings } from './errors.js';
 import type { ScheduleSpec } from './schedules/schedule.js';
 import type { ClientSettings, EnqueueOptions, HandlerMap, JobHandler, WorkerState } from './types.js';
 
-type Jobs = Record<string, JobDefinition>;
+/** Job definitions by name, as `defineJobs` holds them. */
+export type JobDefinitions = Record<string, JobDefinition>;
 
 /**
  * One method per job: validates its arguments, publishes, resolves once the broker confirmed. With
  * a result store in the client's settings `S` each returns a `TrackedJob` typed by the job's result.
  */
-export type EnqueueFunctions<J extends Jobs, S = ClientSettings> = {
+export type EnqueueFunctions<J extends JobDefinitions, S = ClientSettings> = {
   [Name in keyof J & string]: (
     args: JobArgsInput<J[Name]>,
     options?: EnqueueOptions,
@@ -23,12 +24,15 @@ export type EnqueueFunctions<J extends Jobs, S = ClientSettings> = {
 };
 
 /** One handler per job, taking the job's decoded arguments and returning its result. */
-export type JobHandlers<J extends Jobs, State extends WorkerState = WorkerState> = {
+export type JobHandlers<J extends JobDefinitions, State extends WorkerState = WorkerState> = {
   [Name in keyof J & string]: JobHandler<JobArgs<J[Name]>, JobResult<J[Name]>, State>;
 };
 
-/** `enqueue.processData({ ... })` for every job of `definition`, publishing through `client`. */
-export function createEnqueue<J extends Jobs, S extends ClientSettings = ClientSettings>(
+/**
+ * `enqueue.processData({ ... })` for every job of `definition`, publishing through `client`: the
+ * producer's side of `registerJobs`. The generated `createEnqueue(client)` calls it with the schema's jobs.
+ */
+export function bindJobs<J extends JobDefinitions, S extends ClientSettings = ClientSettings>(
   client: RabbitMQClient<S>,
   definition: JobsDefinition<J>,
 ): EnqueueFunctions<J, S> {
@@ -46,7 +50,7 @@ export function createEnqueue<J extends Jobs, S extends ClientSettings = ClientS
  * queue, retries and timeout. A job without a handler (possible from JavaScript) is refused here,
  * not when its first message arrives.
  */
-export function registerJobs<J extends Jobs, State extends WorkerState = WorkerState>(
+export function registerJobs<J extends JobDefinitions, State extends WorkerState = WorkerState>(
   definition: JobsDefinition<J>,
   handlers: JobHandlers<J, State>,
 ): HandlerMap<State> {

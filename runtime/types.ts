@@ -101,7 +101,7 @@ export interface ClientSettings extends RabbitMQSettings, ResultStoreSettings {
    * Queue a job goes to when neither the job nor the enqueue names one.
    * @defaultValue `default`
    */
-  defaultQueue?: string;
+  queue?: string;
   /**
    * Type of the queues this client declares; must match the workers'.
    * @defaultValue `quorum`
@@ -122,10 +122,15 @@ export interface EnqueueOptions {
   deferBy?: number;
   /** Run no earlier than this time. */
   deferUntil?: Date;
-  /** Dead-letter the job as expired if it has not run by then: ms from now, or an absolute time. */
-  expires?: number | Date;
-  /** Queue to publish to; overrides the job's and the client's default. */
-  queueName?: string;
+  /**
+   * Dead-letter the job as expired if it has not run within this many ms from now: one deadline for
+   * every attempt (the wire's `expires`).
+   */
+  expiresIn?: number;
+  /** Dead-letter the job as expired if it has not run by this time (the wire's `expires`). */
+  expiresAt?: Date;
+  /** Queue to publish to; overrides the job's and the client's `queue`. */
+  queue?: string;
 }
 
 /** What `ctx.state` holds: whatever `onStartup` put there. */
@@ -162,7 +167,7 @@ export interface JobRegistration<Args = never, Result = unknown, State extends W
   args?: z.ZodType;
   /** Schema the result is validated against. */
   result?: z.ZodType;
-  /** Queue this job is consumed from; defaults to the worker's `queueName`. */
+  /** Queue this job is consumed from; defaults to the worker's `queue`. */
   queue?: string;
   /** Attempts after the first; overrides the worker's `maxRetries`. */
   maxRetries?: number;
@@ -216,10 +221,10 @@ export interface WorkerSettings<State extends WorkerState = WorkerState> extends
   /** Handlers by job name; the generated `createWorker` fills this from `jobs.schema.ts`. */
   handlers: HandlerMap<State>;
   /**
-   * Queue of the jobs whose registration names none; `<queueName>_dlq` is its dead-letter queue.
+   * Queue of the jobs whose registration names none; `<queue>_dlq` is its dead-letter queue.
    * @defaultValue `default`
    */
-  queueName?: string;
+  queue?: string;
   /**
    * Type of the queues this worker declares; `classic` lets Python producers share them.
    * @defaultValue `quorum`

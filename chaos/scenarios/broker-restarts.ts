@@ -34,7 +34,7 @@ export function brokerRestarts(broker: () => Promise<PrivateBroker>): Scenario {
       const worker = startWorker({ URL: node.url, QUEUE: queue, LOG: log, NAME: queue });
       const client = new RabbitMQClient({
         url: node.url,
-        defaultQueue: queue,
+        queue,
         logLevel: 'silent',
         connectionTimeout: 30_000,
       });
@@ -87,7 +87,7 @@ export function deferredAcrossRestart(broker: () => Promise<PrivateBroker>): Sce
       const log = join(scratchDir(), 'completions');
       const client = new RabbitMQClient({
         url: node.url,
-        defaultQueue: queue,
+        queue,
         logLevel: 'silent',
         connectionTimeout: 30_000,
       });

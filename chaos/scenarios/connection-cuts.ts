@@ -31,7 +31,7 @@ export const connectionCuts: Scenario = {
     const worker = startWorker({ URL: SHARED_URL, QUEUE: queue, LOG: log, NAME: queue });
     const client = new RabbitMQClient({
       url: SHARED_URL,
-      defaultQueue: queue,
+      queue,
       logLevel: 'silent',
       connectionName: `${queue} producer`,
       connectionTimeout: 20_000,

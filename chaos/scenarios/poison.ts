@@ -29,7 +29,7 @@ export function poisonJob(queueType: QueueType, extraEnv: Record<string, string>
       const queue = uniqueName(`poison-${queueType}`);
       const log = join(scratchDir(), 'completions');
       const env = { URL: SHARED_URL, QUEUE: queue, QUEUE_TYPE: queueType, LOG: log, NAME: queue, ...extraEnv };
-      const client = new RabbitMQClient({ url: SHARED_URL, defaultQueue: queue, queueType, logLevel: 'silent' });
+      const client = new RabbitMQClient({ url: SHARED_URL, queue, queueType, logLevel: 'silent' });
       const started = Date.now();
       try {
         await client.enqueueJob('poison', {});

@@ -16,7 +16,7 @@ const JOBS = 200;
 const AT_ONCE_MS = 5_000;
 
 async function refusal(url: string, tls: TlsSettings): Promise<{ ms: number; line: string }> {
-  const client = new RabbitMQClient({ url, tls, defaultQueue: uniqueName('tls-refused'), logLevel: 'silent' });
+  const client = new RabbitMQClient({ url, tls, queue: uniqueName('tls-refused'), logLevel: 'silent' });
   const started = Date.now();
   try {
     await client.enqueueJob('work', { n: 0 });
@@ -55,7 +55,7 @@ export function tlsConnections(broker: () => Promise<PrivateBroker>): Scenario {
       const client = new RabbitMQClient({
         url: node.tlsUrl,
         tls: good,
-        defaultQueue: queue,
+        queue,
         connectionName: `${queue} client`,
         logLevel: 'silent',
       });

@@ -29,7 +29,7 @@ export const workerKills: Scenario = {
     const queue = uniqueName('kill');
     const log = join(scratchDir(), 'completions');
     const env = { URL: SHARED_URL, QUEUE: queue, LOG: log, CONCURRENCY: String(CONCURRENCY), NAME: queue };
-    const client = new RabbitMQClient({ url: SHARED_URL, defaultQueue: queue, logLevel: 'silent' });
+    const client = new RabbitMQClient({ url: SHARED_URL, queue, logLevel: 'silent' });
     const started = Date.now();
     try {
       for (let sent = 0; sent < JOBS; sent += 500)

@@ -42,12 +42,13 @@ export interface WithResultStore {
   resultStore: string;
 }
 
+/** Keeps a mistyped setting a compile error although `S` is inferred from the object literal. */
+export type NoUnknownSettings<S> = Record<Exclude<keyof S, keyof ClientSettings>, never>;
+
 /**
  * What enqueueing returns under settings `S`: a `TrackedJob` when `S` names a result store, a plain
  * `Job` otherwise, so `job.result()` without a store is a compile error, not a run-time throw.
  */
-/** Keeps a mistyped setting a compile error although `S` is inferred from the object literal. */
-type NoUnknownSettings<S> = Record<Exclude<keyof S, keyof ClientSettings>, never>;
 
 export type JobHandle<S, R = unknown> = S extends WithResultStore ? TrackedJob<R> : Job<R>;
 
@@ -241,7 +242,7 @@ export class RabbitMQClient<S extends ClientSettings = ClientSettings> {
   private prepare(request: EnqueueRequest, now: Date): PreparedJob {
     if (this.closing) throw new Closed('client is closed');
     const { name, options = {}, definition = {} } = request;
-    const queueName = options.queueName ?? definition.queue ?? this.settings.defaultQueue;
+    const queueName = options.queue ?? definition.queue ?? this.settings.queue;
     if (!this.validQueueNames.has(queueName)) {
       const queueCheck = queueNameSchema.safeParse(queueName);
       if (!queueCheck.success)
@@ -336,20 +337,20 @@ function schedule(options: EnqueueOptions, now: Date): { deferUntil: Date | null
       `a job can be deferred by at most ${MAX_DELAY_MS} ms (about ${Math.floor(MAX_DELAY_MS / 86_400_000)} days); got ${deferUntil.getTime() - now.getTime()} ms`,
     );
   }
-  let expires: Date | null = null;
-  if (options.expires !== undefined) {
-    expires = typeof options.expires === 'number' ? new Date(now.getTime() + options.expires) : options.expires;
-    if (
-      !(expires instanceof Date) ||
-      Number.isNaN(expires.getTime()) ||
-      (typeof options.expires === 'number' && !(options.expires > 0))
-    ) {
-      throw new InvalidSchedule('expires must be a number of milliseconds > 0 or a valid Date');
-    }
-    if (deferUntil && deferUntil.getTime() >= expires.getTime())
-      throw new InvalidSchedule(
-        `the job is deferred until ${deferUntil.toISOString()}, not before it expires at ${expires.toISOString()}`,
-      );
-  }
+  if (options.expiresIn !== undefined && options.expiresAt !== undefined)
+    throw new InvalidSchedule('give expiresIn or expiresAt, not both');
+  if (options.expiresIn !== undefined && !(Number.isFinite(options.expiresIn) && options.expiresIn > 0))
+    throw new InvalidSchedule(`expiresIn must be a number of milliseconds > 0, got ${options.expiresIn}`);
+  if (
+    options.expiresAt !== undefined &&
+    !(options.expiresAt instanceof Date && !Number.isNaN(options.expiresAt.getTime()))
+  )
+    throw new InvalidSchedule('expiresAt must be a valid Date');
+  const expires =
+    options.expiresIn !== undefined ? new Date(now.getTime() + options.expiresIn) : (options.expiresAt ?? null);
+  if (expires && deferUntil && deferUntil.getTime() >= expires.getTime())
+    throw new InvalidSchedule(
+      `the job is deferred until ${deferUntil.toISOString()}, not before it expires at ${expires.toISOString()}`,
+    );
   return { deferUntil, expires };
 }

@@ -1,7 +1,18 @@
 import type { z } from 'zod';
 import { JobFailed, JobNotFound, ResultTimeout } from '../errors.js';
 import type { JobRecord, JobStatus, StoredError } from '../results/job-record.js';
-import type { ResultStore } from '../results/result-store.js';
+
+/**
+ * Where a `TrackedJob` reads its record and sends its abort: the client's result store. Its own
+ * interface so the public declarations do not carry the store's internals.
+ */
+export interface JobRecordSource {
+  get(jobId: string): Promise<JobRecord | null>;
+  /** The record once final, or whatever it is after `timeout` ms. */
+  waitForFinal(jobId: string, timeout: number): Promise<JobRecord | null>;
+  /** `aborted` (before it ran), `aborting` (its worker was asked), `finished` or `missing`. */
+  abort(jobId: string): Promise<'aborted' | 'aborting' | 'missing' | 'finished'>;
+}
 
 /**
  * A handle on an enqueued job, returned once the broker has confirmed it. Without a result store
@@ -42,7 +53,7 @@ export interface JobInfo<R = unknown> {
 export class TrackedJob<R = unknown> extends Job<R> {
   constructor(
     base: Job<R>,
-    private readonly store: ResultStore,
+    private readonly store: JobRecordSource,
     private readonly resultSchema: z.ZodType | undefined,
   ) {
     super(base.jobId, base.functionName, base.queueName, base.enqueueTime, base.deferUntil);

@@ -1,5 +1,5 @@
 /** What an operator asks of a queue: how much waits, who consumes, what failed, what is delayed; and emptying it. */
-import { DELAY_LEVELS, LEGACY_TOPOLOGY_VERSIONS, TOPOLOGY_VERSION, delayNames } from '../topology/delay-topology.js';
+import { DELAY_LEVELS, delayNames } from '../topology/delay-topology.js';
 import { deadLetterQueueName } from '../topology/queue-topology.js';
 import { ManagementApiError, QueueNotFound } from '../errors.js';
 import { OperatorSession } from './operator-session.js';
@@ -34,12 +34,9 @@ export async function inspectQueue(
     const main = await session.peekQueue(queue);
     const dlq = await session.peekQueue(deadLetterQueueName(queue));
     let delayed = 0;
-    // Jobs still waiting in an earlier ladder (legacy-ladder.ts) are delayed jobs too.
-    for (const version of [TOPOLOGY_VERSION, ...LEGACY_TOPOLOGY_VERSIONS]) {
-      const names = delayNames(session.settings.delayPrefix, version);
-      for (let level = 0; level < DELAY_LEVELS; level += 1)
-        delayed += (await session.peekQueue(names.levelQueue(level)))?.messageCount ?? 0;
-    }
+    const names = delayNames(session.settings.delayPrefix);
+    for (let level = 0; level < DELAY_LEVELS; level += 1)
+      delayed += (await session.peekQueue(names.levelQueue(level)))?.messageCount ?? 0;
     return {
       queue,
       exists: main !== undefined,

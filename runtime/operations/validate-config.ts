@@ -65,9 +65,9 @@ export async function checkWorkerConfig(
   return findings;
 }
 
-/** The queues a worker with these settings consumes: each registration's, else `queueName`. */
+/** The queues a worker with these settings consumes: each registration's, else `queue`. */
 function jobQueues(settings: WorkerSettings): string[] {
-  const fallback = settings.queueName ?? defaults.queueName;
+  const fallback = settings.queue ?? defaults.queue;
   const queues = Object.values(settings.handlers).map((entry) =>
     typeof entry === 'function' ? fallback : (entry.queue ?? fallback),
   );

@@ -1,6 +1,6 @@
 /**
  * The rules a job's options obey wherever they are given: a worker's handler registration, an
- * enqueue's `queueName`, and `jobs.schema.ts` as `arq-gen generate` reads it. One definition, so the
+ * enqueue's `queue`, and `jobs.schema.ts` as `arq-gen generate` reads it. One definition, so the
  * generator never accepts a schema the runtime then refuses.
  */
 import { z } from 'zod';

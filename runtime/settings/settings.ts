@@ -1,21 +1,25 @@
 /**
  * Defaults (one table, mirrored in the README) and validation of client and worker settings.
  * Settings are validated once, at construction, and every bad field is reported at once.
+ *
+ * The interfaces in ../types.ts are the one declaration of each setting (with its JSDoc): the Zod
+ * shapes here must have exactly their keys, each producing the declared type (`satisfies ShapeOf<…>`),
+ * and the resolved settings are mapped from them, so a setting added to an interface and forgotten
+ * here does not compile.
  */
 import { hostname } from 'node:os';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { InvalidSettings } from '../errors.js';
 import { resolveTls } from '../transport/tls.js';
 import type { TlsSocketOptions } from '../transport/tls.js';
 import { jobTimeoutSchema, maxRetriesSchema, queueNameSchema } from './job-rules.js';
 import { isZodSchema } from '../zod-introspection.js';
-import type { Locale, LogLevel, Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
 import { createConsoleLogger, localeFromEnvironment } from '../logger.js';
 import type {
   BurstSettings,
   ClientSettings,
-  HandlerMap,
-  QueueType,
   RabbitMQSettings,
   ResultStoreSettings,
   WorkerSettings,
@@ -33,7 +37,7 @@ export const defaults = {
    * warnings and errors unless its `logLevel` asks for more.
    */
   quietLogLevel: 'warn',
-  queueName: 'default',
+  queue: 'default',
   queueType: 'quorum',
   maxMessageBytes: 1_048_576,
   maxConcurrentJobs: 10,
@@ -60,7 +64,11 @@ export { queueNameSchema } from './job-rules.js';
 
 const positiveMs = z.number().int('must be a whole number of milliseconds').positive('must be greater than 0');
 const nonNegativeMs = z.number().int('must be a whole number of milliseconds').nonnegative('must be 0 or more');
-const fn = z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', 'must be a function');
+/** A function setting, typed as its interface declares it. */
+const fn = <F>() => z.custom<F>((value) => typeof value === 'function', 'must be a function');
+
+/** One Zod schema per field of `T`: every key of the interface and no other, each producing the field's type. */
+type ShapeOf<T> = { [K in keyof T]-?: z.ZodType<T[K]> };
 
 const pem = z.union([z.string().min(1, 'must not be empty'), z.instanceof(Buffer)]);
 
@@ -101,7 +109,7 @@ const connectionShape = {
       'must have debug, info, warn and error methods',
     )
     .optional(),
-};
+} satisfies ShapeOf<RabbitMQSettings>;
 
 const resultStoreShape = {
   resultStore: z
@@ -110,20 +118,24 @@ const resultStoreShape = {
     .optional(),
   resultKeyPrefix: z.string().min(1, 'must not be empty').optional(),
   jobResultTtl: positiveMs.optional(),
-};
+} satisfies ShapeOf<ResultStoreSettings>;
 
 export const clientSettingsSchema = z.strictObject({
   ...connectionShape,
   ...resultStoreShape,
-  defaultQueue: queueNameSchema.optional(),
-  queueType: z.enum(['quorum', 'classic']).optional(),
-  maxMessageBytes: z.number().int().positive('must be greater than 0').optional(),
+  ...({
+    queue: queueNameSchema.optional(),
+    queueType: z.enum(['quorum', 'classic']).optional(),
+    maxMessageBytes: z.number().int().positive('must be greater than 0').optional(),
+  } satisfies ShapeOf<Omit<ClientSettings, keyof RabbitMQSettings | keyof ResultStoreSettings>>),
 });
 
+type AnyFunction = (...args: never[]) => unknown;
+
 const handlerEntry = z.union([
-  fn,
+  fn<AnyFunction>(),
   z.looseObject({
-    handler: fn,
+    handler: fn<AnyFunction>(),
     args: z.custom<z.ZodType>(isZodSchema, 'must be a Zod schema').optional(),
     result: z.custom<z.ZodType>(isZodSchema, 'must be a Zod schema').optional(),
     queue: queueNameSchema.optional(),
@@ -136,46 +148,55 @@ const handlerEntry = z.union([
 export const workerSettingsSchema = z.strictObject({
   ...connectionShape,
   ...resultStoreShape,
+  // Checked entry by entry; their type is HandlerMap's, generic in the worker's state, which Zod cannot carry.
   handlers: z
     .record(z.string().min(1, 'job names must not be empty'), handlerEntry)
     .refine((handlers) => Object.keys(handlers).length > 0, 'must register at least one job'),
-  queueName: queueNameSchema.optional(),
-  queueType: z.enum(['quorum', 'classic']).optional(),
-  workerName: z.string().min(1).optional(),
-  maxConcurrentJobs: z.number().int().positive('must be greater than 0').optional(),
-  prefetchCount: z.number().int().positive('must be greater than 0').max(65_535, 'must be at most 65535').optional(),
-  maxRetries: z.number().int().nonnegative('must be 0 or more').optional(),
-  retryBackoff: nonNegativeMs.optional(),
-  retryBackoffMax: nonNegativeMs.optional(),
-  jobTimeout: positiveMs.optional(),
-  gracefulShutdownTimeout: nonNegativeMs.optional(),
-  outcomePublishTimeout: positiveMs.optional(),
-  statsInterval: nonNegativeMs.optional(),
-  healthPort: z.number().int().min(0).max(65_535, 'must be a port number (0 picks a free one)').optional(),
-  healthHost: z.string().min(1, 'must not be empty').optional(),
-  metricsRegistry: z
-    .custom<object>(
-      (value) =>
-        typeof value === 'object' && value !== null && typeof (value as { metrics?: unknown }).metrics === 'function',
-      'must be a prom-client Registry',
-    )
-    .optional(),
-  burst: z
-    .union([
-      z.boolean(),
-      z.strictObject({
-        timeout: positiveMs.optional(),
-        checkInterval: positiveMs.optional(),
-        waitForTasks: z.boolean().optional(),
-      }),
-    ])
-    .optional(),
-  handleSignals: z.boolean().optional(),
-  onStartup: fn.optional(),
-  onShutdown: fn.optional(),
-  onJobStart: fn.optional(),
-  onJobEnd: fn.optional(),
+  ...workerShape(),
 });
+
+type WorkerHook<K extends 'onStartup' | 'onShutdown' | 'onJobStart' | 'onJobEnd'> = NonNullable<WorkerSettings[K]>;
+
+function workerShape() {
+  return {
+    queue: queueNameSchema.optional(),
+    queueType: z.enum(['quorum', 'classic']).optional(),
+    workerName: z.string().min(1).optional(),
+    maxConcurrentJobs: z.number().int().positive('must be greater than 0').optional(),
+    prefetchCount: z.number().int().positive('must be greater than 0').max(65_535, 'must be at most 65535').optional(),
+    maxRetries: z.number().int().nonnegative('must be 0 or more').optional(),
+    retryBackoff: nonNegativeMs.optional(),
+    retryBackoffMax: nonNegativeMs.optional(),
+    jobTimeout: positiveMs.optional(),
+    gracefulShutdownTimeout: nonNegativeMs.optional(),
+    outcomePublishTimeout: positiveMs.optional(),
+    statsInterval: nonNegativeMs.optional(),
+    healthPort: z.number().int().min(0).max(65_535, 'must be a port number (0 picks a free one)').optional(),
+    healthHost: z.string().min(1, 'must not be empty').optional(),
+    metricsRegistry: z
+      .custom<Registry>(
+        (value) =>
+          typeof value === 'object' && value !== null && typeof (value as { metrics?: unknown }).metrics === 'function',
+        'must be a prom-client Registry',
+      )
+      .optional(),
+    burst: z
+      .union([
+        z.boolean(),
+        z.strictObject({
+          timeout: positiveMs.optional(),
+          checkInterval: positiveMs.optional(),
+          waitForTasks: z.boolean().optional(),
+        }),
+      ])
+      .optional(),
+    handleSignals: z.boolean().optional(),
+    onStartup: fn<WorkerHook<'onStartup'>>().optional(),
+    onShutdown: fn<WorkerHook<'onShutdown'>>().optional(),
+    onJobStart: fn<WorkerHook<'onJobStart'>>().optional(),
+    onJobEnd: fn<WorkerHook<'onJobEnd'>>().optional(),
+  } satisfies ShapeOf<Omit<WorkerSettings, keyof RabbitMQSettings | keyof ResultStoreSettings | 'handlers'>>;
+}
 
 function validate<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
   const result = schema.safeParse(input ?? {});
@@ -200,18 +221,15 @@ function describeIssues(issues: z.core.$ZodIssue[]): string[] {
   });
 }
 
-export interface ResolvedConnectionSettings {
-  url: string;
-  connectionName: string | undefined;
-  connectionTimeout: number;
-  heartbeat: number;
+// The resolved types map over the interfaces' keys (a mapping over a key union makes every field
+// required): a setting added to an interface is then missing from its resolve function until filled in.
+/** Connection settings once resolved: defaults applied, TLS files read. */
+export type ResolvedConnectionSettings = {
+  [K in Exclude<keyof RabbitMQSettings, 'connectionName' | 'tls'>]: Exclude<RabbitMQSettings[K], undefined>;
+} & { [K in 'connectionName']: RabbitMQSettings[K] } & {
   /** Socket options for an `amqps://` URL, files already read. */
   tls: TlsSocketOptions | undefined;
-  delayPrefix: string;
-  locale: Locale;
-  logLevel: LogLevel;
-  logger: Logger;
-}
+};
 
 function resolveConnection(input: RabbitMQSettings, role: 'client' | 'worker'): ResolvedConnectionSettings {
   const url = input.url ?? defaultUrl();
@@ -246,49 +264,55 @@ export function resolveResultStore(input: ResultStoreSettings): ResolvedResultSt
   };
 }
 
-export interface ResolvedClientSettings extends ResolvedConnectionSettings {
-  defaultQueue: string;
-  queueType: QueueType;
-  maxMessageBytes: number;
+/** Client settings once resolved: every setting of `ClientSettings`, defaults applied. */
+export type ResolvedClientSettings = ResolvedConnectionSettings & {
+  [K in Exclude<keyof ClientSettings, keyof RabbitMQSettings | keyof ResultStoreSettings>]: Exclude<
+    ClientSettings[K],
+    undefined
+  >;
+} & {
   resultStore: ResolvedResultStoreSettings | undefined;
-}
+};
 
 export function resolveClientSettings(input: ClientSettings = {}): ResolvedClientSettings {
   const valid = validate(clientSettingsSchema, input, 'client') as ClientSettings;
   return {
     ...resolveConnection(valid, 'client'),
-    defaultQueue: valid.defaultQueue ?? defaults.queueName,
+    queue: valid.queue ?? defaults.queue,
     queueType: valid.queueType ?? defaults.queueType,
     maxMessageBytes: valid.maxMessageBytes ?? defaults.maxMessageBytes,
     resultStore: resolveResultStore(valid),
   };
 }
 
-export interface ResolvedWorkerSettings<State extends WorkerState = WorkerState> extends ResolvedConnectionSettings {
-  handlers: HandlerMap<State>;
-  queueName: string;
-  queueType: QueueType;
-  workerName: string;
-  maxConcurrentJobs: number;
-  prefetchCount: number;
-  maxRetries: number;
-  retryBackoff: number;
-  retryBackoffMax: number;
-  jobTimeout: number;
-  gracefulShutdownTimeout: number;
-  outcomePublishTimeout: number;
-  statsInterval: number;
+/**
+ * Worker settings once resolved: every setting of `WorkerSettings`, defaults applied, burst mode
+ * spelled out. `healthPort`, `metricsRegistry` and the hooks have no default: `undefined` unless given.
+ */
+export type ResolvedWorkerSettings<State extends WorkerState = WorkerState> = ResolvedConnectionSettings & {
+  [
+    K in Exclude<
+      keyof WorkerSettings<State>,
+      | keyof RabbitMQSettings
+      | keyof ResultStoreSettings
+      | 'burst'
+      | 'healthPort'
+      | 'metricsRegistry'
+      | 'onStartup'
+      | 'onShutdown'
+      | 'onJobStart'
+      | 'onJobEnd'
+    >
+  ]: Exclude<WorkerSettings<State>[K], undefined>;
+} & {
+  [
+    K in 'healthPort' | 'metricsRegistry' | 'onStartup' | 'onShutdown' | 'onJobStart' | 'onJobEnd'
+  ]: WorkerSettings<State>[K];
+} & {
   resultStore: ResolvedResultStoreSettings | undefined;
-  healthPort: number | undefined;
-  healthHost: string;
-  metricsRegistry: WorkerSettings<State>['metricsRegistry'];
+  /** Burst mode with every field given; `undefined` when the worker runs until stopped. */
   burst: Required<BurstSettings> | undefined;
-  handleSignals: boolean;
-  onStartup: WorkerSettings<State>['onStartup'];
-  onShutdown: WorkerSettings<State>['onShutdown'];
-  onJobStart: WorkerSettings<State>['onJobStart'];
-  onJobEnd: WorkerSettings<State>['onJobEnd'];
-}
+};
 
 export function resolveWorkerSettings<State extends WorkerState>(
   input: WorkerSettings<State>,
@@ -299,7 +323,7 @@ export function resolveWorkerSettings<State extends WorkerState>(
   return {
     ...resolveConnection(input, 'worker'),
     handlers: input.handlers,
-    queueName: input.queueName ?? defaults.queueName,
+    queue: input.queue ?? defaults.queue,
     queueType: input.queueType ?? defaults.queueType,
     workerName: input.workerName ?? `${hostname()}-${process.pid}`,
     maxConcurrentJobs,

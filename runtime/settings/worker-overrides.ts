@@ -1,69 +1,183 @@
 /**
- * The worker settings an operator may set from outside the code: one table gives each its flag, its
- * environment variable and how its text is parsed, so `rabbitmq-arq worker`, the environment and the docs
- * cannot drift apart. Layers apply as flag > environment > module > default.
+ * The worker settings an operator may set from outside the code. `workerOverrideTable` is the one
+ * declaration of each: its flag, its environment variable, how its text is parsed, its help line and
+ * its default. The `worker` and `validate-config` options, their `--help`, the environment reader and
+ * the README's flags table (checked by a test) all come from it. Layers apply as flag > environment >
+ * module > default.
  */
 import { InvalidSettings } from '../errors.js';
-import type { LogLevel } from '../logger.js';
 import type { BurstSettings, WorkerSettings, WorkerState } from '../types.js';
+import { defaults } from './settings.js';
 import { parseDuration, parseLogLevel, parseSwitch, parseWholeNumber } from './parse-text.js';
 
-/** Settings that flags and `ARQ_*` variables can override; the burst ones fold into `burst`. */
-export interface WorkerOverrides {
-  url?: string;
-  queueName?: string;
-  maxRetries?: number;
-  jobTimeout?: number;
-  maxConcurrentJobs?: number;
-  prefetchCount?: number;
-  connectionTimeout?: number;
-  logLevel?: LogLevel;
-  burst?: boolean;
-  burstTimeout?: number;
-  burstCheckInterval?: number;
-  burstNoWait?: boolean;
-  resultStore?: string;
-  resultKeyPrefix?: string;
-  healthPort?: number;
-  healthHost?: string;
-}
-
-type Kind = 'text' | 'whole' | 'duration' | 'switch' | 'logLevel';
-
-interface OverrideSource {
-  key: keyof WorkerOverrides;
-  flag: string;
+/** One setting that a flag and an environment variable can override. */
+export interface OverrideSpec<T> {
+  /** Long flag of `worker` and `validate-config`. */
+  flag: `--${string}`;
+  /** One-letter alias of the flag. */
+  short?: `-${string}`;
+  /** Environment variable. */
   variable: string;
-  kind: Kind;
+  /** Text of the flag or variable to the setting's value; `source` names which, for the error. `parseSwitch` makes the flag a switch (`--x` / `--no-x`). */
+  parse: (text: string, source: string) => T;
+  /** What the flag does, one line of `--help`. */
+  help: string;
+  /** The default, as `--help` and the README show it; absent when the setting is off unless given. */
+  default?: string;
+  /** Where the value lands in `WorkerSettings`, as the README names it. @defaultValue the table key */
+  setting?: string;
 }
 
-/** Every overridable setting, its `rabbitmq-arq worker` flag and its environment variable. */
-export const workerOverrideSources: readonly OverrideSource[] = [
-  { key: 'url', flag: '--rabbitmq-url', variable: 'AMQP_URL', kind: 'text' },
-  { key: 'queueName', flag: '--queue', variable: 'ARQ_QUEUE', kind: 'text' },
-  { key: 'maxRetries', flag: '--max-retries', variable: 'ARQ_MAX_RETRIES', kind: 'whole' },
-  { key: 'jobTimeout', flag: '--job-timeout', variable: 'ARQ_JOB_TIMEOUT', kind: 'duration' },
-  { key: 'maxConcurrentJobs', flag: '--max-concurrent-jobs', variable: 'ARQ_MAX_CONCURRENT_JOBS', kind: 'whole' },
-  { key: 'prefetchCount', flag: '--prefetch-count', variable: 'ARQ_PREFETCH_COUNT', kind: 'whole' },
-  { key: 'connectionTimeout', flag: '--connection-timeout', variable: 'ARQ_CONNECTION_TIMEOUT', kind: 'duration' },
-  { key: 'logLevel', flag: '--log-level', variable: 'ARQ_LOG_LEVEL', kind: 'logLevel' },
-  { key: 'burst', flag: '--burst', variable: 'ARQ_BURST', kind: 'switch' },
-  { key: 'burstTimeout', flag: '--burst-timeout', variable: 'ARQ_BURST_TIMEOUT', kind: 'duration' },
-  { key: 'burstCheckInterval', flag: '--burst-check-interval', variable: 'ARQ_BURST_CHECK_INTERVAL', kind: 'duration' },
-  { key: 'burstNoWait', flag: '--burst-no-wait', variable: 'ARQ_BURST_NO_WAIT', kind: 'switch' },
-  { key: 'resultStore', flag: '--result-store', variable: 'ARQ_RESULT_STORE', kind: 'text' },
-  { key: 'resultKeyPrefix', flag: '--result-key-prefix', variable: 'ARQ_RESULT_KEY_PREFIX', kind: 'text' },
-  { key: 'healthPort', flag: '--health-port', variable: 'ARQ_HEALTH_PORT', kind: 'whole' },
-  { key: 'healthHost', flag: '--health-host', variable: 'ARQ_HEALTH_HOST', kind: 'text' },
-];
+const text = (value: string): string => value;
 
-const parsers: Record<Kind, (text: string, source: string) => unknown> = {
-  text: (text) => text,
-  whole: parseWholeNumber,
-  duration: parseDuration,
-  switch: parseSwitch,
-  logLevel: parseLogLevel,
+/** A duration default in the units a flag takes. */
+function shownDuration(ms: number): string {
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ] as const)
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
+
+/** Every overridable setting, in the order `--help` and the README list them. */
+export const workerOverrideTable = {
+  url: {
+    flag: '--rabbitmq-url',
+    short: '-u',
+    variable: 'AMQP_URL',
+    parse: text,
+    help: 'AMQP URL',
+    default: defaults.url,
+  },
+  queue: {
+    flag: '--queue',
+    short: '-q',
+    variable: 'ARQ_QUEUE',
+    parse: text,
+    help: 'Queue of the jobs whose registration names none',
+    default: defaults.queue,
+  },
+  maxRetries: {
+    flag: '--max-retries',
+    short: '-r',
+    variable: 'ARQ_MAX_RETRIES',
+    parse: parseWholeNumber,
+    help: 'Attempts after the first',
+    default: String(defaults.maxRetries),
+  },
+  jobTimeout: {
+    flag: '--job-timeout',
+    short: '-t',
+    variable: 'ARQ_JOB_TIMEOUT',
+    parse: parseDuration,
+    help: 'Attempt timeout (duration)',
+    default: shownDuration(defaults.jobTimeout),
+  },
+  maxConcurrentJobs: {
+    flag: '--max-concurrent-jobs',
+    variable: 'ARQ_MAX_CONCURRENT_JOBS',
+    parse: parseWholeNumber,
+    help: 'Handlers running at once',
+    default: String(defaults.maxConcurrentJobs),
+  },
+  prefetchCount: {
+    flag: '--prefetch-count',
+    variable: 'ARQ_PREFETCH_COUNT',
+    parse: parseWholeNumber,
+    help: 'Unacked messages per consumer',
+    default: 'max-concurrent-jobs',
+  },
+  connectionTimeout: {
+    flag: '--connection-timeout',
+    variable: 'ARQ_CONNECTION_TIMEOUT',
+    parse: parseDuration,
+    help: 'How long to wait for the broker (duration)',
+    default: shownDuration(defaults.connectionTimeout),
+  },
+  logLevel: {
+    flag: '--log-level',
+    short: '-l',
+    variable: 'ARQ_LOG_LEVEL',
+    parse: parseLogLevel,
+    help: 'debug, info, warn, error or silent',
+    default: defaults.logLevel,
+  },
+  burst: {
+    flag: '--burst',
+    short: '-b',
+    variable: 'ARQ_BURST',
+    parse: parseSwitch,
+    help: 'Exit once the queues are drained (--no-burst: keep running)',
+  },
+  burstTimeout: {
+    flag: '--burst-timeout',
+    variable: 'ARQ_BURST_TIMEOUT',
+    parse: parseDuration,
+    help: 'Longest burst run (duration)',
+    default: shownDuration(defaults.burstTimeout),
+    setting: 'burst.timeout',
+  },
+  burstCheckInterval: {
+    flag: '--burst-check-interval',
+    variable: 'ARQ_BURST_CHECK_INTERVAL',
+    parse: parseDuration,
+    help: 'How often burst mode checks the queues (duration)',
+    default: shownDuration(defaults.burstCheckInterval),
+    setting: 'burst.checkInterval',
+  },
+  burstNoWait: {
+    flag: '--burst-no-wait',
+    variable: 'ARQ_BURST_NO_WAIT',
+    parse: parseSwitch,
+    help: 'On exit, requeue running jobs instead of waiting',
+    setting: 'burst.waitForTasks: false',
+  },
+  resultStore: {
+    flag: '--result-store',
+    variable: 'ARQ_RESULT_STORE',
+    parse: text,
+    help: 'Redis URL of the result store',
+  },
+  resultKeyPrefix: {
+    flag: '--result-key-prefix',
+    variable: 'ARQ_RESULT_KEY_PREFIX',
+    parse: text,
+    help: 'Key prefix in the result store',
+    default: defaults.resultKeyPrefix,
+  },
+  healthPort: {
+    flag: '--health-port',
+    variable: 'ARQ_HEALTH_PORT',
+    parse: parseWholeNumber,
+    help: 'Serve /healthz, /readyz and /metrics on this port (0: a free one)',
+  },
+  healthHost: {
+    flag: '--health-host',
+    variable: 'ARQ_HEALTH_HOST',
+    parse: text,
+    help: 'Address the health port binds',
+    default: defaults.healthHost,
+  },
+} as const satisfies Record<string, OverrideSpec<unknown>>;
+
+export type WorkerOverrideKey = keyof typeof workerOverrideTable;
+
+/** Settings that flags and `ARQ_*` variables can override; the burst ones fold into `burst`. */
+export type WorkerOverrides = {
+  [K in WorkerOverrideKey]?: ReturnType<(typeof workerOverrideTable)[K]['parse']>;
 };
+
+/** The table as a list, each entry with its key. */
+export const workerOverrideSources = (
+  Object.entries(workerOverrideTable) as Array<[WorkerOverrideKey, OverrideSpec<unknown>]>
+).map(([key, spec]) => ({ key, ...spec, setting: spec.setting ?? key }));
+
+/** True when the setting's flag is a switch (`--burst`, `--no-burst`) rather than one taking a value. */
+export function isSwitch(spec: OverrideSpec<unknown>): boolean {
+  return spec.parse === parseSwitch;
+}
 
 /** The `ARQ_*` variables (and `AMQP_URL`) that are set and not empty; every bad value is reported at once. */
 export function workerOverridesFromEnvironment(env: NodeJS.ProcessEnv = process.env): WorkerOverrides {
@@ -78,7 +192,7 @@ export function workerOverridesFromEnvironment(env: NodeJS.ProcessEnv = process.
  * for a flag not given (which then overrides nothing).
  */
 export function workerOverridesFromFlags(
-  flags: Partial<Record<keyof WorkerOverrides, string | boolean | undefined>>,
+  flags: Partial<Record<WorkerOverrideKey, string | boolean | undefined>>,
 ): WorkerOverrides {
   return parseLayer(
     (source) => flags[source.key],
@@ -86,9 +200,11 @@ export function workerOverridesFromFlags(
   );
 }
 
+type Source = (typeof workerOverrideSources)[number];
+
 function parseLayer(
-  valueOf: (source: OverrideSource) => string | boolean | undefined,
-  nameOf: (source: OverrideSource) => string,
+  valueOf: (source: Source) => string | boolean | undefined,
+  nameOf: (source: Source) => string,
 ): WorkerOverrides {
   const overrides: Record<string, unknown> = {};
   const problems: string[] = [];
@@ -100,7 +216,7 @@ function parseLayer(
       continue;
     }
     try {
-      overrides[source.key] = parsers[source.kind](value, nameOf(source));
+      overrides[source.key] = source.parse(value, nameOf(source));
     } catch (err) {
       problems.push((err as Error).message);
     }
@@ -118,7 +234,9 @@ export function applyWorkerOverrides<State extends WorkerState>(
   let burstOn = Boolean(settings.burst);
   let burst: BurstSettings = typeof settings.burst === 'object' ? { ...settings.burst } : {};
   for (const layer of layers) {
-    const { burst: burstSwitch, burstTimeout, burstCheckInterval, burstNoWait, ...plain } = layer;
+    const { burst: burstSwitch, burstTimeout, burstCheckInterval, burstNoWait, ...rest } = layer;
+    // Every key but the burst ones is a worker setting of the same name and type: the compiler checks it here.
+    const plain: Partial<WorkerSettings<State>> = rest;
     for (const [key, value] of Object.entries(plain)) {
       if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = value;
     }

@@ -12,9 +12,8 @@
  * unit is waited out by the worker, so no job ever runs early.
  *
  * Level queues are quorum queues with at-least-once dead-lettering: the broker keeps an expired
- * message until the next hop has confirmed it. The v1 ladder's classic level queues dead-lettered at
- * most once and dropped messages that expired while the node stopped or started (chaos scenario 3);
- * `drainLegacyLadder` keeps what v1 still holds flowing to its queues.
+ * message until the next hop has confirmed it. Classic level queues dead-letter at most once and drop
+ * messages that expire while the node stops or starts (chaos scenario 3).
  */
 import type { AmqpChannel } from '../transport/amqp-model.js';
 
@@ -26,11 +25,9 @@ export const DELAY_LEVELS = 25;
 export const MAX_DELAY_MS = (2 ** DELAY_LEVELS - 1) * DELAY_UNIT_MS;
 /**
  * Bump when units, levels or queue arguments change: a queue cannot be redeclared with other
- * arguments, so a new layout gets new names. v1 had classic level queues.
+ * arguments, so a new layout gets new names.
  */
 export const TOPOLOGY_VERSION = 'v2';
-/** Earlier layouts whose messages may still be waiting; see `drainLegacyLadder`. */
-export const LEGACY_TOPOLOGY_VERSIONS = ['v1'] as const;
 
 export interface DelayNames {
   levelExchange(level: number): string;

@@ -39,7 +39,7 @@ export function buildRegistry<State extends WorkerState>(settings: ResolvedWorke
       args: registration.args,
       argKeys: objectSchemaKeys(registration.args),
       result: registration.result,
-      queue: registration.queue ?? settings.queueName,
+      queue: registration.queue ?? settings.queue,
       maxRetries: registration.maxRetries ?? settings.maxRetries,
       timeout: registration.timeout ?? settings.jobTimeout,
       schedules: (registration.schedules ?? []).map((spec, index) => {

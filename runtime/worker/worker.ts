@@ -17,7 +17,6 @@ import { HealthServer } from './health-server.js';
 import { RuntimeLog } from '../messages.js';
 import { Scheduler } from '../schedules/scheduler.js';
 import { IsolationLane } from './crash-guard.js';
-import { drainLegacyLadders } from '../topology/legacy-ladder.js';
 import { QueueTopology } from '../topology/queue-topology.js';
 import { Semaphore } from './semaphore.js';
 import { resolveWorkerSettings } from '../settings/settings.js';
@@ -175,12 +174,6 @@ export class Worker<State extends WorkerState = WorkerState> {
     const topology = new QueueTopology(connection.channel('declare'), settings.queueType, settings.delayPrefix);
     const deadline = Date.now() + settings.connectionTimeout;
     for (const queue of this.registry.queues) await topology.ensureJobQueue(queue, deadline);
-    await drainLegacyLadders(
-      () => connection.scratchChannel(deadline),
-      settings.delayPrefix,
-      this.registry.queues,
-      this.log,
-    );
 
     try {
       await settings.onStartup?.(this.state);
@@ -246,7 +239,7 @@ export class Worker<State extends WorkerState = WorkerState> {
             connection,
             publisher,
             schedules,
-            queueOf: (job) => registry.jobs.get(job)?.queue ?? settings.queueName,
+            queueOf: (job) => registry.jobs.get(job)?.queue ?? settings.queue,
             delayPrefix: settings.delayPrefix,
             log,
           })

@@ -66,7 +66,7 @@ after(closeAdmin);
 describe('RabbitMQClient', () => {
   it('puts 10,000 jobs from enqueueJobs into the queue with the documented properties', async () => {
     const queue = newQueue('bulk');
-    const client = newClient({ defaultQueue: queue });
+    const client = newClient({ queue });
     const jobs = await client.enqueueJobs(
       Array.from({ length: 10_000 }, (_, i) => ({ name: 'process_data', args: { dataId: i } })),
     );
@@ -114,13 +114,13 @@ describe('RabbitMQClient', () => {
 
   it('keeps a job enqueued before any worker existed for the first worker', async () => {
     const queue = newQueue('early');
-    const client = newClient({ defaultQueue: queue });
+    const client = newClient({ queue });
     const job = await client.enqueueJob('greet', { name: 'Ada' });
     assert.equal(await queueDepth(queue), 1);
 
     const seen: Array<{ jobId: string; name: unknown }> = [];
     const worker = new Worker({
-      queueName: queue,
+      queue,
       handleSignals: false,
       statsInterval: 0,
       logger: recordingLogger(),
@@ -137,7 +137,7 @@ describe('RabbitMQClient', () => {
 
   it('rejects an enqueue that the broker returns as unroutable', async () => {
     const queue = newQueue('returned');
-    const client = newClient({ defaultQueue: queue });
+    const client = newClient({ queue });
     await client.enqueueJob('first', {});
     // The client declared the queue once; deleting it behind its back makes the next publish unroutable.
     await deleteJobQueue(queue);
@@ -176,7 +176,7 @@ describe('RabbitMQClient', () => {
   it('never loses an enqueue while the broker closes its connection', async () => {
     const queue = newQueue('closed');
     const marker = uniqueName('conn');
-    const client = newClient({ defaultQueue: queue, connectionName: marker });
+    const client = newClient({ queue, connectionName: marker });
     await client.connect();
     const outcomes: Array<Promise<{ jobId: string } | { error: unknown }>> = [];
     let stop = false;
@@ -225,7 +225,7 @@ describe('RabbitMQClient', () => {
     const proxy = await startBrokerProxy();
     closers.push(() => proxy.close());
     const queue = newQueue('outage');
-    const client = newClient({ defaultQueue: queue, url: proxy.url, connectionTimeout: 4_000 });
+    const client = newClient({ queue, url: proxy.url, connectionTimeout: 4_000 });
     await client.enqueueJob('before', {});
 
     proxy.cut();
@@ -256,7 +256,7 @@ describe('RabbitMQClient', () => {
   it('reports a queue declared with other arguments as a configuration error naming the fix', async () => {
     const queue = newQueue('mismatch');
     await withChannel((channel) => channel.assertQueue(queue, { durable: true }));
-    const client = newClient({ defaultQueue: queue, queueType: 'quorum' });
+    const client = newClient({ queue, queueType: 'quorum' });
     await assert.rejects(client.enqueueJob('x', {}), (err: unknown) => {
       assert.ok(err instanceof BrokerConfigurationError);
       assert.match(err.message, new RegExp(`queue "${queue}" exists as a classic queue`));
@@ -266,13 +266,13 @@ describe('RabbitMQClient', () => {
     });
     // The client stays usable for other queues.
     const other = newQueue('after-mismatch');
-    await client.enqueueJob('x', {}, { queueName: other });
+    await client.enqueueJob('x', {}, { queue: other });
     assert.equal(await queueDepth(other), 1);
   });
 
   it('validates arguments with the job schema and publishes nothing on failure', async () => {
     const queue = newQueue('schema');
-    const client = newClient({ defaultQueue: queue });
+    const client = newClient({ queue });
     const args = z.object({ dataId: z.number().int(), when: isoDate, tags: z.array(z.string()).default([]) });
     await assert.rejects(client.enqueueJob('process', { dataId: 'one' }, {}, { args }), (err: unknown) => {
       assert.ok(err instanceof InvalidJobArgs);
@@ -296,7 +296,7 @@ describe('RabbitMQClient', () => {
 
   it('refuses a job larger than maxMessageBytes', async () => {
     const queue = newQueue('large');
-    const client = newClient({ defaultQueue: queue, maxMessageBytes: 1_000 });
+    const client = newClient({ queue, maxMessageBytes: 1_000 });
     await assert.rejects(client.enqueueJob('big', { blob: 'x'.repeat(2_000) }), MessageTooLarge);
     await client.enqueueJob('small', { blob: 'x' });
     assert.equal(await queueDepth(queue), 1);
@@ -304,7 +304,7 @@ describe('RabbitMQClient', () => {
 
   it('defers through the delay ladder, never early, and refuses impossible schedules', async () => {
     const queue = newQueue('deferred');
-    const client = newClient({ defaultQueue: queue });
+    const client = newClient({ queue });
     const job = await client.enqueueJob('later', {}, { deferBy: 1_200 });
     assert.ok(job.deferUntil);
     assert.equal(await queueDepth(queue), 0);
@@ -318,8 +318,30 @@ describe('RabbitMQClient', () => {
     assert.equal(body.defer_until, job.deferUntil.toISOString());
 
     await assert.rejects(client.enqueueJob('x', {}, { deferBy: MAX_DELAY_MS + 1 }), InvalidSchedule);
-    await assert.rejects(client.enqueueJob('x', {}, { deferBy: 10_000, expires: 5_000 }), InvalidSchedule);
+    await assert.rejects(client.enqueueJob('x', {}, { deferBy: 10_000, expiresIn: 5_000 }), InvalidSchedule);
     await assert.rejects(client.enqueueJob('x', {}, { deferBy: 1, deferUntil: new Date() }), InvalidSchedule);
+  });
+
+  it('writes expiresIn and expiresAt as the wire deadline `expires`, and refuses both at once', async () => {
+    const queue = newQueue('expiring');
+    const client = newClient({ queue });
+    const at = new Date(Date.now() + 3_600_000);
+    const before = Date.now();
+    await client.enqueueJob('absolute', {}, { expiresAt: at });
+    await client.enqueueJob('relative', {}, { expiresIn: 60_000 });
+    const after = Date.now();
+    assert.ok(await waitFor(async () => (await queueDepth(queue)) === 2, 5_000));
+    const bodies = (await drainQueue(queue)).map(
+      (message) => JSON.parse(message.content.toString('utf8')) as { function: string; expires: string },
+    );
+    const expiresOf = (name: string) => Date.parse(bodies.find((body) => body.function === name)!.expires);
+    assert.equal(expiresOf('absolute'), at.getTime());
+    const relative = expiresOf('relative');
+    assert.ok(relative >= before + 60_000 && relative <= after + 60_000, `expires ${relative} is 60 s after enqueue`);
+
+    await assert.rejects(client.enqueueJob('x', {}, { expiresIn: 1_000, expiresAt: at }), InvalidSchedule);
+    await assert.rejects(client.enqueueJob('x', {}, { expiresIn: 0 }), InvalidSchedule);
+    await assert.rejects(client.enqueueJob('x', {}, { expiresAt: new Date(Number.NaN) }), InvalidSchedule);
   });
 
   it('keeps two channels however many enqueues, failures and re-opened channels it went through', async () => {
@@ -327,15 +349,15 @@ describe('RabbitMQClient', () => {
     const classic = newQueue('classic-taken');
     await withChannel((channel) => channel.assertQueue(classic, { durable: true }));
     const queue = newQueue('channels');
-    const client = newClient({ defaultQueue: queue, connectionName: marker });
+    const client = newClient({ queue, connectionName: marker });
     await client.enqueueJobs(Array.from({ length: 500 }, (_, i) => ({ name: 'a', args: { i } })));
     await client.enqueueJob('deferred', {}, { deferBy: 200 });
     // Let it leave the ladder before the test deletes its queue (it would end in the unroutable queue).
     assert.ok(await waitFor(async () => (await queueDepth(queue)) === 501));
     // A 406 closes the declare channel; it must be replaced, not multiplied.
     for (let i = 0; i < 3; i += 1)
-      await assert.rejects(client.enqueueJob('x', {}, { queueName: classic }), BrokerConfigurationError);
-    await client.enqueueJob('after', {}, { queueName: newQueue('channels-after') });
+      await assert.rejects(client.enqueueJob('x', {}, { queue: classic }), BrokerConfigurationError);
+    await client.enqueueJob('after', {}, { queue: newQueue('channels-after') });
     const [pid] = await connectionPids(marker);
     assert.ok(pid);
     const { stdout } = await run('rabbitmqctl', ['-q', 'list_channels', 'connection']);
@@ -344,7 +366,7 @@ describe('RabbitMQClient', () => {
   });
 
   it('closes idempotently and refuses work afterwards', async () => {
-    const client = newClient({ defaultQueue: newQueue('closing') });
+    const client = newClient({ queue: newQueue('closing') });
     await client.connect();
     const first = client.close();
     assert.equal(client.close(), first);

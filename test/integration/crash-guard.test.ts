@@ -44,7 +44,7 @@ describe('a job that comes back without an outcome', () => {
         for (let taken = 0; taken < 2;) if (await channel.get(queue, { noAck: false })) taken += 1;
       });
       const { worker, logger } = await startWorker({
-        queueName: queue,
+        queue,
         queueType: 'classic',
         handlers: { count: { args: count, handler: (_ctx: JobContext, args) => void ran.push(args.n) } },
       });
@@ -86,7 +86,7 @@ describe('a job that comes back without an outcome', () => {
         const header = queueType === 'quorum' ? 'x-delivery-count' : RETURNS_HEADER;
         for (let n = 0; n < 4; n += 1) await publishJob(queue, 'slow', n, { [header]: 2 });
         const { worker, logger } = await startWorker({
-          queueName: queue,
+          queue,
           queueType,
           maxConcurrentJobs: 10,
           handlers: { slow: { args: count, handler: slow } },
@@ -115,7 +115,7 @@ describe('a job that comes back without an outcome', () => {
         for (let stop = 0; stop < 3; stop += 1) {
           let started = false;
           const { worker, logger } = await startWorker({
-            queueName: queue,
+            queue,
             queueType,
             gracefulShutdownTimeout: 0,
             handlers: {

@@ -136,7 +136,7 @@ async function demoWorker(queue: string): Promise<{
 }> {
   const outcomes = new Map<string, JobOutcome>();
   const { worker } = await startWorker({
-    queueName: queue,
+    queue,
     handlers: demoHandlersOn(queue),
     onJobEnd: (ctx, outcome) => void outcomes.set(ctx.jobId, outcome),
   });

@@ -36,7 +36,7 @@ describe('delay ladder', () => {
     const queue = uniqueName('lateness');
     const lateness: number[] = [];
     const { worker } = await startWorker({
-      queueName: queue,
+      queue,
       maxConcurrentJobs: 50,
       handlers: {
         timed: {
@@ -45,7 +45,7 @@ describe('delay ladder', () => {
         },
       },
     });
-    const client = new RabbitMQClient({ defaultQueue: queue, logLevel: 'silent' });
+    const client = new RabbitMQClient({ queue, logLevel: 'silent' });
     try {
       const now = Date.now();
       const requests = Array.from({ length: 500 }, () => {
@@ -76,7 +76,7 @@ describe('delay ladder', () => {
     const queue = uniqueName('remainder');
     const lateness: number[] = [];
     const { worker } = await startWorker({
-      queueName: queue,
+      queue,
       maxConcurrentJobs: 50,
       handlers: {
         timed: {
@@ -85,7 +85,7 @@ describe('delay ladder', () => {
         },
       },
     });
-    const client = new RabbitMQClient({ defaultQueue: queue, logLevel: 'silent' });
+    const client = new RabbitMQClient({ queue, logLevel: 'silent' });
     try {
       for (let round = 0; round < 3; round += 1) {
         const now = Date.now();
@@ -114,7 +114,7 @@ describe('delay ladder', () => {
     const queue = uniqueName('remainder-shutdown');
     const ran: unknown[] = [];
     const { worker } = await startWorker({
-      queueName: queue,
+      queue,
       handlers: {
         count: { args: z.object({ n: z.number() }), handler: (_ctx: JobContext, args) => void ran.push(args) },
       },
@@ -156,7 +156,7 @@ describe('delay ladder', () => {
     const before = await ladderQueues();
     const lateness: number[] = [];
     const { worker } = await startWorker({
-      queueName: queue,
+      queue,
       maxConcurrentJobs: 50,
       handlers: {
         timed: {
@@ -165,7 +165,7 @@ describe('delay ladder', () => {
         },
       },
     });
-    const client = new RabbitMQClient({ defaultQueue: queue, logLevel: 'silent' });
+    const client = new RabbitMQClient({ queue, logLevel: 'silent' });
     try {
       assert.deepEqual(before, expected);
       const now = Date.now();
@@ -196,7 +196,7 @@ describe('delay ladder', () => {
     const queue = uniqueName('beyond');
     const runs: number[] = [];
     const { worker, logger } = await startWorker({
-      queueName: queue,
+      queue,
       queueType: 'classic',
       handlers: {
         farAway: (ctx: JobContext) => {
@@ -205,7 +205,7 @@ describe('delay ladder', () => {
         },
       },
     });
-    const client = new RabbitMQClient({ defaultQueue: queue, queueType: 'classic', logLevel: 'silent' });
+    const client = new RabbitMQClient({ queue, queueType: 'classic', logLevel: 'silent' });
     const ids = new Set<string>();
     let removed: number | undefined;
     const top = delayNames('arq').levelQueue(DELAY_LEVELS - 1);
@@ -250,7 +250,7 @@ describe('delay ladder', () => {
   it('refuses at enqueue a deferral longer than the ladder holds', async () => {
     const baseline = await socketBaseline();
     const queue = uniqueName('refused');
-    const client = new RabbitMQClient({ defaultQueue: queue, logLevel: 'silent' });
+    const client = new RabbitMQClient({ queue, logLevel: 'silent' });
     try {
       await assert.rejects(client.enqueueJob('any', {}, { deferBy: MAX_DELAY_MS + 1 }), { code: 'INVALID_SCHEDULE' });
       const job = await client.enqueueJob('any', {}, { deferBy: MAX_DELAY_MS });

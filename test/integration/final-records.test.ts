@@ -118,7 +118,7 @@ describe('a worker killed between its outcome and its ack', () => {
     assert.ok(await waitFor(() => seen.some((e) => e.event === 'ready'), 20_000), 'worker process did not start');
 
     const client = new RabbitMQClient({
-      defaultQueue: queue,
+      queue,
       resultStore: REDIS_URL,
       resultKeyPrefix: prefix,
       logLevel: 'silent',
@@ -135,7 +135,7 @@ describe('a worker killed between its outcome and its ack', () => {
 
     const ran: string[] = [];
     const { worker, logger } = await startWorker({
-      queueName: queue,
+      queue,
       resultStore: REDIS_URL,
       resultKeyPrefix: prefix,
       handlers: { answer: (_ctx: JobContext, args: { id: string }) => void ran.push(args.id) },
@@ -163,7 +163,7 @@ describe('a replayed dead letter', () => {
     );
     const ran: number[] = [];
     const { worker } = await startWorker({
-      queueName: queue,
+      queue,
       resultStore: REDIS_URL,
       resultKeyPrefix: prefix,
       handlers: {
@@ -176,7 +176,7 @@ describe('a replayed dead letter', () => {
     });
     cleanups.push(() => worker.close());
     const client = new RabbitMQClient({
-      defaultQueue: queue,
+      queue,
       resultStore: REDIS_URL,
       resultKeyPrefix: prefix,
       logLevel: 'silent',

@@ -101,10 +101,7 @@ export default handler;
     handlers: unknown;
   };
 
-  const worker = generated.createWorker(
-    { queueName: mainQueue, logger: recordingLogger(), statsInterval: 0 },
-    handlers,
-  );
+  const worker = generated.createWorker({ queue: mainQueue, logger: recordingLogger(), statsInterval: 0 }, handlers);
   const running = worker.run();
   const client = new RabbitMQClient({ logger: recordingLogger() });
   try {

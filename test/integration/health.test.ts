@@ -37,7 +37,7 @@ describe('health and metrics', () => {
     let release: () => void = () => undefined;
     const slowRelease = new Promise<void>((resolve) => (release = resolve));
     const { worker } = await startWorker({
-      queueName: queue,
+      queue,
       healthPort: 0,
       healthHost: '127.0.0.1',
       metricsRegistry: registry,
@@ -54,7 +54,7 @@ describe('health and metrics', () => {
     assert.ok(address, 'the worker reports where it listens');
     const port = address.split(':').at(-1)!;
 
-    const client = new RabbitMQClient({ defaultQueue: queue, logLevel: 'silent' });
+    const client = new RabbitMQClient({ queue, logLevel: 'silent' });
     cleanups.push(() => client.close());
     for (let i = 0; i < 3; i++) await client.enqueueJob('ok', {});
     await client.enqueueJob('refuse', {});

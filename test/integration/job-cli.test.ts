@@ -27,13 +27,13 @@ describe('rabbitmq-arq job', () => {
       () => deleteKeys(prefix),
     );
     const client = new RabbitMQClient({
-      defaultQueue: queue,
+      queue,
       resultStore: REDIS_URL,
       resultKeyPrefix: prefix,
       logLevel: 'silent',
     });
     cleanups.push(() => client.close());
-    const store = ['--result-store', REDIS_URL, '--key-prefix', prefix];
+    const store = ['--result-store', REDIS_URL, '--result-key-prefix', prefix];
 
     const done = await client.enqueueJob('sum', { a: 2, b: 3 });
     const refused = await client.enqueueJob('refuse', {});
@@ -52,7 +52,7 @@ describe('rabbitmq-arq job', () => {
     assert.match(aborted.stdout, /aborted before it ran/);
 
     const { worker } = await startWorker({
-      queueName: queue,
+      queue,
       resultStore: REDIS_URL,
       resultKeyPrefix: prefix,
       handlers: {
@@ -70,7 +70,7 @@ describe('rabbitmq-arq job', () => {
       'job',
       'result',
       later.jobId,
-      '--key-prefix',
+      '--result-key-prefix',
       prefix,
       '--wait',
       '20s',

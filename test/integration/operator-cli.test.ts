@@ -89,7 +89,7 @@ describe('rabbitmq-arq enqueue', () => {
       'processData',
       '--args',
       '{"dataId":"one"}',
-      '-m',
+      '--schema',
       schema,
       '-q',
       queue,
@@ -98,7 +98,7 @@ describe('rabbitmq-arq enqueue', () => {
     assert.match(invalid.stderr, /^rabbitmq-arq enqueue: invalid arguments for job "processData": dataId: /);
     assert.equal(await queueDepth(queue), undefined, 'an invalid call declared or published something');
 
-    const unknown = await rabbitmqArq('enqueue', 'noSuchJob', '--args', '{}', '-m', schema, '-q', queue);
+    const unknown = await rabbitmqArq('enqueue', 'noSuchJob', '--args', '{}', '--schema', schema, '-q', queue);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /has no job "noSuchJob"; its jobs are .*processData/);
 
@@ -107,7 +107,7 @@ describe('rabbitmq-arq enqueue', () => {
       'processData',
       '--args',
       validArgs,
-      '-m',
+      '--schema',
       schema,
       '-q',
       queue,
@@ -123,7 +123,7 @@ describe('rabbitmq-arq enqueue', () => {
       'processData',
       '--args',
       validArgs,
-      '-m',
+      '--schema',
       schema,
       '-q',
       queue,
@@ -139,7 +139,7 @@ describe('rabbitmq-arq enqueue', () => {
 describe('rabbitmq-arq queue-info and purge-queue', () => {
   it('reports depth and dead letters, refuses to purge without --yes off a terminal, and purges with it', async () => {
     const queue = queueFor('cli-purge');
-    const client = new RabbitMQClient({ defaultQueue: queue, logger: recordingLogger() });
+    const client = new RabbitMQClient({ queue, logger: recordingLogger() });
     try {
       await client.enqueueJobs([1, 2, 3].map((n) => ({ name: 'anything', args: { n } })));
     } finally {
@@ -196,7 +196,7 @@ describe('rabbitmq-arq dlq', () => {
     };
     const worker = new Worker({
       handlers: { flaky },
-      queueName: queue,
+      queue,
       maxRetries: 1,
       retryBackoff: 50,
       maxConcurrentJobs: 50,
@@ -205,7 +205,7 @@ describe('rabbitmq-arq dlq', () => {
       logger: recordingLogger(),
     });
     const running = worker.run();
-    const client = new RabbitMQClient({ defaultQueue: queue, logger: recordingLogger() });
+    const client = new RabbitMQClient({ queue, logger: recordingLogger() });
     try {
       await client.enqueueJobs(Array.from({ length: total }, (_, n) => ({ name: 'flaky', args: { n } })));
       assert.ok(await waitFor(async () => (await queueDepth(`${queue}_dlq`)) === total, 60_000), 'not all dead');
@@ -270,13 +270,13 @@ describe('rabbitmq-arq dlq', () => {
     const queue = queueFor('cli-dlq-one');
     const worker = new Worker({
       handlers: { doomed: () => Promise.reject(new NonRetryable('no')) },
-      queueName: queue,
+      queue,
       statsInterval: 0,
       handleSignals: false,
       logger: recordingLogger(),
     });
     const running = worker.run();
-    const client = new RabbitMQClient({ defaultQueue: queue, logger: recordingLogger() });
+    const client = new RabbitMQClient({ queue, logger: recordingLogger() });
     try {
       await client.enqueueJobs(['a', 'b', 'c'].map((id) => ({ name: 'doomed', options: { jobId: `job-${id}` } })));
       assert.ok(await waitFor(async () => (await queueDepth(`${queue}_dlq`)) === 3, 30_000));

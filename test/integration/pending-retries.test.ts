@@ -19,7 +19,7 @@ function workers(url: string, queue: string, burst: boolean, runs: Runs): Worker
     (n) =>
       new Worker({
         url,
-        queueName: queue,
+        queue,
         workerName: `w${n}`,
         maxConcurrentJobs: 20,
         prefetchCount: 10,
@@ -38,7 +38,7 @@ function workers(url: string, queue: string, burst: boolean, runs: Runs): Worker
 }
 
 async function enqueueAll(url: string, queue: string): Promise<void> {
-  const client = new RabbitMQClient({ url, defaultQueue: queue, logLevel: 'silent' });
+  const client = new RabbitMQClient({ url, queue, logLevel: 'silent' });
   try {
     await client.enqueueJobs(Array.from({ length: JOBS }, (_, i) => ({ name: 'flaky', args: { id: `j${i}` } })));
   } finally {

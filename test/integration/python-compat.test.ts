@@ -62,7 +62,7 @@ describe('Python producers', () => {
       // What the Python client declares: durable, no arguments.
       await withChannel((channel) => channel.assertQueue(queue, { durable: true }));
 
-      await assert.rejects(startWorker({ queueName: queue, handlers }), (err: unknown) => {
+      await assert.rejects(startWorker({ queue, handlers }), (err: unknown) => {
         assert.ok(err instanceof BrokerConfigurationError, `got ${String(err)}`);
         assert.equal(err.message.includes('\n'), false, 'the error is not one line');
         assert.ok(err.message.includes(`"${queue}"`), err.message);
@@ -72,7 +72,7 @@ describe('Python producers', () => {
       // The refused worker created nothing that would stand in the way of the fix it suggests.
       assert.equal(await queueDepth(`${queue}_dlq`), undefined);
 
-      ({ worker } = await startWorker({ queueName: queue, queueType: 'classic', handlers }));
+      ({ worker } = await startWorker({ queue, queueType: 'classic', handlers }));
       const byName = docExample('python-original-example');
       const byPosition = docExample('python-original-positional-example');
       const [first, second] = [pythonProperties(), pythonProperties()];
@@ -100,7 +100,7 @@ describe('Python producers', () => {
     const queue = uniqueName('python-defer');
     const starts: number[] = [];
     const { worker, logger } = await startWorker({
-      queueName: queue,
+      queue,
       queueType: 'classic',
       handlers: { process_data: { args: processDataArgs, handler: () => void starts.push(Date.now()) } },
     });

@@ -37,7 +37,7 @@ function scope(label: string): { queue: string; prefix: string } {
 
 function trackedClient(queue: string, prefix: string, url = REDIS_URL) {
   const client = new RabbitMQClient({
-    defaultQueue: queue,
+    queue,
     resultStore: url,
     resultKeyPrefix: prefix,
     logLevel: 'silent',
@@ -74,7 +74,7 @@ describe('results and status', () => {
     const watch = watchStatuses(job);
     const finishedAt = new Date('2026-01-02T03:04:05.000Z');
     const { worker } = await startWorker({
-      queueName: queue,
+      queue,
       resultStore: REDIS_URL,
       resultKeyPrefix: prefix,
       workerName: 'results-worker',
@@ -119,10 +119,10 @@ describe('results and status', () => {
     assert.equal(await deferred.status(), 'deferred');
     const failed = await client.enqueueJob('refuse', {});
     const dead = await client.enqueueJob('typed', { n: 'not a number' });
-    const expired = await client.enqueueJob('ok', {}, { expires: 1 });
+    const expired = await client.enqueueJob('ok', {}, { expiresIn: 1 });
     await new Promise((resolve) => setTimeout(resolve, 20));
     const { worker } = await startWorker({
-      queueName: queue,
+      queue,
       resultStore: REDIS_URL,
       resultKeyPrefix: prefix,
       handlers: {
@@ -179,7 +179,7 @@ describe('abort', () => {
     assert.equal(await aborted.status(), 'aborted');
     const ran: string[] = [];
     const { worker, logger } = await startWorker({
-      queueName: queue,
+      queue,
       resultStore: REDIS_URL,
       resultKeyPrefix: prefix,
       handlers: { work: (_ctx: JobContext, args: { id: string }) => void ran.push(args.id) },
@@ -259,7 +259,7 @@ describe('jobId dedup', () => {
   it('lets an id be enqueued again once its record expired', async () => {
     const { queue, prefix } = scope('dedup-ttl');
     const client = new RabbitMQClient({
-      defaultQueue: queue,
+      queue,
       resultStore: REDIS_URL,
       resultKeyPrefix: prefix,
       jobResultTtl: 200,
@@ -282,12 +282,12 @@ describe('Redis outage', () => {
     const redis = await PrivateRedis.start();
     cleanups.push(() => redis.stop());
     const prefix = 'arq:';
-    const producer = new RabbitMQClient({ defaultQueue: queue, logLevel: 'silent' });
+    const producer = new RabbitMQClient({ queue, logLevel: 'silent' });
     cleanups.push(() => producer.close());
     const tracked = trackedClient(queue, prefix, redis.url);
     const done: string[] = [];
     const { worker, logger } = await startWorker({
-      queueName: queue,
+      queue,
       resultStore: redis.url,
       handlers: { mark: (_ctx: JobContext, args: { id: string }) => void done.push(args.id) },
     });

@@ -40,7 +40,7 @@ async function runTable(url: string, queue: string): Promise<{ rows: Record<stri
   };
   const worker = new Worker({
     url,
-    queueName: queue,
+    queue,
     retryBackoff: 100,
     maxRetries: 1,
     statsInterval: 0,
@@ -76,7 +76,7 @@ async function runTable(url: string, queue: string): Promise<{ rows: Record<stri
     },
   });
   const running = worker.run();
-  const client = new RabbitMQClient({ url, defaultQueue: queue, logger: recordingLogger() });
+  const client = new RabbitMQClient({ url, queue, logger: recordingLogger() });
   try {
     const due = Date.now() + 600;
     for (const name of ['completes', 'retriesWithBackoff', 'retryDefer', 'permanent', 'timesOut'])

@@ -43,12 +43,12 @@ describe('bad input', () => {
     const queue = uniqueName('bad');
     const ran: unknown[] = [];
     const { worker } = await startWorker({
-      queueName: queue,
+      queue,
       handlers: {
         count: { args: z.object({ n: z.number().int() }), handler: (_ctx: JobContext, args) => void ran.push(args) },
       },
     });
-    const client = new RabbitMQClient({ defaultQueue: queue, logLevel: 'silent' });
+    const client = new RabbitMQClient({ queue, logLevel: 'silent' });
     const ours = (job: JobEnvelope): { body: Buffer; headers: Record<string, unknown> } => ({
       body: encodeJobBody(job),
       headers: jobPublishOptions(job).headers ?? {},
@@ -125,14 +125,14 @@ describe('expires', () => {
   it('never runs a job whose deadline passed while it waited in the queue', async () => {
     const baseline = await socketBaseline();
     const queue = uniqueName('expired-queued');
-    const client = new RabbitMQClient({ defaultQueue: queue, logLevel: 'silent' });
+    const client = new RabbitMQClient({ queue, logLevel: 'silent' });
     const ran: string[] = [];
     let worker: Awaited<ReturnType<typeof startWorker>>['worker'] | undefined;
     try {
-      const job = await client.enqueueJob('count', {}, { expires: 200 });
+      const job = await client.enqueueJob('count', {}, { expiresIn: 200 });
       await sleep(400);
       ({ worker } = await startWorker({
-        queueName: queue,
+        queue,
         handlers: { count: (ctx: JobContext) => void ran.push(ctx.jobId) },
       }));
       await waitForDepth(`${queue}_dlq`, 1);
@@ -156,7 +156,7 @@ describe('expires', () => {
     const queue = uniqueName('expired-deferred');
     const ran: string[] = [];
     const { worker } = await startWorker({
-      queueName: queue,
+      queue,
       queueType: 'classic',
       handlers: { count: (ctx: JobContext) => void ran.push(ctx.jobId) },
     });
@@ -207,7 +207,7 @@ describe('expires', () => {
     const queue = uniqueName('expired-retry');
     const ran: string[] = [];
     const { worker } = await startWorker({
-      queueName: queue,
+      queue,
       maxRetries: 5,
       // The backoff after a plain failure is 2–4 s, past a 1.5 s deadline.
       retryBackoff: 4_000,
@@ -222,12 +222,12 @@ describe('expires', () => {
         },
       },
     });
-    const client = new RabbitMQClient({ defaultQueue: queue, logLevel: 'silent' });
+    const client = new RabbitMQClient({ queue, logLevel: 'silent' });
     try {
       const started = Date.now();
       const jobs = [
-        await client.enqueueJob('retryLater', {}, { expires: 1_500 }),
-        await client.enqueueJob('fails', {}, { expires: 1_500 }),
+        await client.enqueueJob('retryLater', {}, { expiresIn: 1_500 }),
+        await client.enqueueJob('fails', {}, { expiresIn: 1_500 }),
       ];
       await waitForDepth(`${queue}_dlq`, 2);
       assert.ok(Date.now() - started < 1_500, 'the worker waited for the deadline instead of dead-lettering at once');

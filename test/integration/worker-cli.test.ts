@@ -31,7 +31,7 @@ function runCli(
 }
 
 async function enqueueShout(queue: string, words: string[]): Promise<void> {
-  const client = new RabbitMQClient({ defaultQueue: queue, logger: recordingLogger() });
+  const client = new RabbitMQClient({ queue, logger: recordingLogger() });
   try {
     await client.enqueueJobs(words.map((word) => ({ name: 'shout', args: { word } })));
   } finally {

@@ -22,7 +22,7 @@ function newQueue(label: string): string {
   return queue;
 }
 
-function startWorker(settings: Partial<WorkerSettings> & Pick<WorkerSettings, 'handlers' | 'queueName'>): {
+function startWorker(settings: Partial<WorkerSettings> & Pick<WorkerSettings, 'handlers' | 'queue'>): {
   worker: Worker;
   running: Promise<void>;
 } {
@@ -37,7 +37,7 @@ function startWorker(settings: Partial<WorkerSettings> & Pick<WorkerSettings, 'h
 }
 
 async function enqueue(queue: string, name: string, args: Record<string, unknown> = {}): Promise<void> {
-  const client = new RabbitMQClient({ defaultQueue: queue, logger: recordingLogger() });
+  const client = new RabbitMQClient({ queue, logger: recordingLogger() });
   try {
     await client.enqueueJob(name, args);
   } finally {
@@ -59,7 +59,7 @@ describe('worker lifecycle', () => {
     const outcomes: JobOutcome[] = [];
     const logger = recordingLogger();
     const { worker, running } = startWorker({
-      queueName: queue,
+      queue,
       logger,
       onStartup: (state) => {
         calls.push('startup');
@@ -97,7 +97,7 @@ describe('worker lifecycle', () => {
     const queue = newQueue('startup');
     const sockets = openSockets();
     const worker = new Worker({
-      queueName: queue,
+      queue,
       handleSignals: false,
       logger: recordingLogger(),
       handlers: { work: () => undefined },
@@ -126,7 +126,7 @@ describe('worker lifecycle', () => {
       const logger = recordingLogger();
       let first = true;
       startWorker({
-        queueName: queue,
+        queue,
         logger,
         locale,
         statsInterval: 200,
@@ -156,7 +156,7 @@ describe('worker lifecycle', () => {
 
   it('close() is idempotent and can be called before run()', async () => {
     const worker = new Worker({
-      queueName: newQueue('idle'),
+      queue: newQueue('idle'),
       handleSignals: false,
       logger: recordingLogger(),
       handlers: { a: () => undefined },

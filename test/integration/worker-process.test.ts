@@ -62,7 +62,7 @@ function newQueue(label: string): string {
 }
 
 function client(queue: string): RabbitMQClient {
-  const c = new RabbitMQClient({ defaultQueue: queue, logger: recordingLogger() });
+  const c = new RabbitMQClient({ queue, logger: recordingLogger() });
   clients.push(c);
   return c;
 }

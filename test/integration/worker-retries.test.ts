@@ -41,7 +41,7 @@ describe('retries and dead letters', () => {
     const tries: Record<string, number[]> = { broken: [], brokenOnce: [] };
     const started = Date.now();
     const { worker } = await startWorker({
-      queueName: queue,
+      queue,
       maxRetries: 3,
       retryBackoff: 100,
       retryBackoffMax: 400,
@@ -60,7 +60,7 @@ describe('retries and dead letters', () => {
         },
       },
     });
-    const client = new RabbitMQClient({ defaultQueue: queue, logLevel: 'silent' });
+    const client = new RabbitMQClient({ queue, logLevel: 'silent' });
     try {
       const job = await client.enqueueJob('broken', { order: 42, note: 'überprüfen' });
       const once = await client.enqueueJob('brokenOnce', {});
@@ -126,7 +126,7 @@ describe('retries and dead letters', () => {
     const ends: JobOutcome[] = [];
     const result = z.object({ status: z.literal('success'), id: z.number().int() });
     const { worker } = await startWorker({
-      queueName: queue,
+      queue,
       maxRetries: 3,
       retryBackoff: 50,
       onJobEnd: (_ctx, outcome) => void ends.push(outcome),
@@ -151,7 +151,7 @@ describe('retries and dead letters', () => {
         },
       },
     });
-    const client = new RabbitMQClient({ defaultQueue: queue, logLevel: 'silent' });
+    const client = new RabbitMQClient({ queue, logLevel: 'silent' });
     try {
       const refused = await client.enqueueJob('refuse', {});
       const bad = await client.enqueueJob('badResult', {});
@@ -193,7 +193,7 @@ describe('retries and dead letters', () => {
     const queue = uniqueName('short-long');
     const runs: Array<{ name: string; jobTry: number; at: number }> = [];
     const { worker } = await startWorker({
-      queueName: queue,
+      queue,
       handlers: {
         later: (ctx: JobContext) => void runs.push({ name: 'later', jobTry: ctx.jobTry, at: Date.now() }),
         quick: (ctx: JobContext) => {
@@ -203,7 +203,7 @@ describe('retries and dead letters', () => {
         },
       },
     });
-    const client = new RabbitMQClient({ defaultQueue: queue, logLevel: 'silent' });
+    const client = new RabbitMQClient({ queue, logLevel: 'silent' });
     try {
       const laterDue = new Date(Date.now() + 10_000);
       await client.enqueueJob('later', {}, { deferUntil: laterDue });
@@ -278,7 +278,7 @@ describe('retries and dead letters', () => {
       };
       let retried = false;
       const first = await startWorker({
-        queueName: queue,
+        queue,
         maxRetries: 1,
         onJobEnd: (_ctx, outcome) => void (retried ||= outcome.status === 'retry'),
         handlers,
@@ -305,7 +305,7 @@ describe('retries and dead letters', () => {
 
       // The retry is dropped once more by a dying consumer, then fails for good.
       await takeAndDrop(queue);
-      const second = await startWorker({ queueName: queue, maxRetries: 1, handlers });
+      const second = await startWorker({ queue, maxRetries: 1, handlers });
       worker = second.worker;
       await waitForDepth(`${queue}_dlq`, 1);
       assert.deepEqual(seen, [

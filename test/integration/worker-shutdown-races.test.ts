@@ -30,7 +30,7 @@ describe('worker shutdown races', () => {
     const queue = uniqueName('redefer-race');
     const jobs = 1_000;
     const { worker, running } = await startWorker({
-      queueName: queue,
+      queue,
       queueType: 'classic',
       prefetchCount: jobs,
       maxConcurrentJobs: 10,
@@ -66,7 +66,7 @@ describe('worker shutdown races', () => {
     const queue = uniqueName('schema-throws');
     let ran = 0;
     const { worker, logger, running } = await startWorker({
-      queueName: queue,
+      queue,
       handlers: {
         parse: {
           args: z.object({ s: z.string().transform((text) => JSON.parse(text) as unknown) }),
@@ -74,7 +74,7 @@ describe('worker shutdown races', () => {
         },
       },
     });
-    const client = new RabbitMQClient({ defaultQueue: queue, logger: recordingLogger() });
+    const client = new RabbitMQClient({ queue, logger: recordingLogger() });
     try {
       await client.enqueueJob('parse', { s: 'not json' });
       assert.ok(await waitFor(async () => (await queueDepth(`${queue}_dlq`)) === 1));
@@ -101,7 +101,7 @@ describe('worker shutdown races', () => {
     let handlerRan = false;
     let hookStarted = false;
     const { worker, running } = await startWorker({
-      queueName: queue,
+      queue,
       gracefulShutdownTimeout: 0,
       connectionTimeout: 10_000,
       onJobStart: async () => {
@@ -110,7 +110,7 @@ describe('worker shutdown races', () => {
       },
       handlers: { slow: () => void (handlerRan = true) },
     });
-    const client = new RabbitMQClient({ defaultQueue: queue, logger: recordingLogger() });
+    const client = new RabbitMQClient({ queue, logger: recordingLogger() });
     try {
       await client.enqueueJob('slow', {});
       assert.ok(await waitFor(() => hookStarted));
@@ -131,7 +131,7 @@ describe('worker shutdown races', () => {
     const sockets = openSockets();
     let started = false;
     const worker = new Worker({
-      queueName: uniqueName('closed-first'),
+      queue: uniqueName('closed-first'),
       handleSignals: false,
       logger: recordingLogger(),
       onStartup: () => void (started = true),

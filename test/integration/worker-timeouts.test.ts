@@ -24,7 +24,7 @@ describe('timeouts', () => {
     const attempts: Array<{ jobTry: number; reason: unknown; after: number }> = [];
     const outcomes: JobOutcome[] = [];
     const { worker } = await startWorker({
-      queueName: queue,
+      queue,
       jobTimeout: 60_000,
       retryBackoff: 50,
       maxRetries: 2,
@@ -43,7 +43,7 @@ describe('timeouts', () => {
         },
       },
     });
-    const client = new RabbitMQClient({ defaultQueue: queue, logLevel: 'silent' });
+    const client = new RabbitMQClient({ queue, logLevel: 'silent' });
     try {
       await client.enqueueJob('slow', {});
       assert.ok(await waitFor(() => outcomes.length === 2, 10_000), `${outcomes.length} attempts ended`);
@@ -73,7 +73,7 @@ describe('timeouts', () => {
     const mark = (what: string): void => void timeline.push({ what, at: Date.now() });
     const outcomes: Array<{ name: string; outcome: JobOutcome }> = [];
     const { worker, logger } = await startWorker({
-      queueName: queue,
+      queue,
       maxConcurrentJobs: 1,
       jobTimeout: 200,
       maxRetries: 0,
@@ -88,7 +88,7 @@ describe('timeouts', () => {
         next: () => mark('next started'),
       },
     });
-    const client = new RabbitMQClient({ defaultQueue: queue, logLevel: 'silent' });
+    const client = new RabbitMQClient({ queue, logLevel: 'silent' });
     try {
       const stubborn = await client.enqueueJob('stubborn', {});
       await waitFor(() => timeline.length > 0);
@@ -147,7 +147,7 @@ describe('concurrency', () => {
       done += 1;
     };
     const { worker } = await startWorker({
-      queueName: queues[0],
+      queue: queues[0],
       maxConcurrentJobs: 3,
       // Far more than 3 messages are handed over; only the limit keeps the fourth handler from starting.
       prefetchCount: 20,
@@ -159,7 +159,7 @@ describe('concurrency', () => {
         Array.from({ length: 30 }, (_, i) => ({
           name: i % 2 === 0 ? 'onA' : 'onB',
           args: {},
-          options: { queueName: queues[i % 2] },
+          options: { queue: queues[i % 2] },
         })),
       );
       assert.ok(await waitFor(() => done === 30, 20_000), `${done} of 30 jobs done`);

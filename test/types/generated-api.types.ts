@@ -50,7 +50,7 @@ export async function trackedChecks(client: RabbitMQClient<WithResultStore>): Pr
   });
   await enqueue.importCatalog(
     { source: 'https://example.com', owner, items: [item], prices: {} },
-    { deferBy: 1_000, queueName: 'elsewhere' },
+    { deferBy: 1_000, queue: 'elsewhere' },
   );
   await enqueue.delete({ ids: [1] });
   await enqueue.$ping({});

@@ -2,7 +2,7 @@
 // `npm run typecheck`. Every `@ts-expect-error` line must fail to compile.
 import { expectTypeOf } from 'expect-type';
 import { z } from 'zod';
-import { createEnqueue, defineJobs, isoDate, registerJobs } from '../../runtime/index.js';
+import { bindJobs, defineJobs, isoDate, registerJobs } from '../../runtime/index.js';
 import type { Job, RabbitMQClient } from '../../runtime/index.js';
 
 const jobs = defineJobs({
@@ -17,7 +17,7 @@ const jobs = defineJobs({
 });
 
 export async function enqueueChecks(client: RabbitMQClient): Promise<void> {
-  const enqueue = createEnqueue(client, jobs);
+  const enqueue = bindJobs(client, jobs);
   const job = await enqueue.sendEmail({ to: 'a@example.com', sendAt: '2026-01-01T00:00:00Z' });
   expectTypeOf(job).toEqualTypeOf<Job<{ sent: boolean }>>();
   expectTypeOf(await enqueue.ping({})).toEqualTypeOf<Job<unknown>>();

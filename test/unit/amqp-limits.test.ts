@@ -26,7 +26,7 @@ describe('AMQP limits', () => {
     const started = Date.now();
     await assert.rejects(client.enqueueJob('j', {}, { jobId: 'a'.repeat(300) }), InvalidEnqueueOptions);
     await assert.rejects(client.enqueueJob('f'.repeat(256), {}), InvalidEnqueueOptions);
-    await assert.rejects(client.enqueueJob('j', {}, { queueName: 'amq.reserved' }), InvalidEnqueueOptions);
+    await assert.rejects(client.enqueueJob('j', {}, { queue: 'amq.reserved' }), InvalidEnqueueOptions);
     assert.ok(Date.now() - started < 1_000);
     await client.close();
   });

@@ -10,7 +10,7 @@ describe('settings', () => {
         new RabbitMQClient({
           url: 'http://localhost',
           connectionTimeout: -1,
-          defaultQueue: 'amq.nope',
+          queue: 'amq.nope',
           maxMessageBytes: 0,
           // @ts-expect-error: an unknown setting must be reported, not ignored
           prefetch_count: 5,
@@ -20,7 +20,7 @@ describe('settings', () => {
         assert.equal(err.code, 'INVALID_SETTINGS');
         assert.match(err.message, /url: must start with amqp:\/\/, amqps:\/\/ or memory:\/\/ \(in-process\)/);
         assert.match(err.message, /connectionTimeout: must be greater than 0/);
-        assert.match(err.message, /defaultQueue: must not start with "amq\."/);
+        assert.match(err.message, /queue: must not start with "amq\."/);
         assert.match(err.message, /maxMessageBytes: must be greater than 0/);
         assert.match(err.message, /unknown setting\(s\) "prefetch_count"/);
         return true;
@@ -34,14 +34,14 @@ describe('settings', () => {
         new Worker({
           handlers: { ok: () => undefined, bad: { handler: 'nope' as never } },
           maxConcurrentJobs: 0,
-          queueName: 'has space',
+          queue: 'has space',
           burst: { timeout: -5 },
         }),
       (err: unknown) => {
         assert.ok(err instanceof InvalidSettings);
         assert.match(err.message, /handlers\.bad/);
         assert.match(err.message, /maxConcurrentJobs: must be greater than 0/);
-        assert.match(err.message, /queueName: must not contain/);
+        assert.match(err.message, /queue: must not contain/);
         assert.match(err.message, /burst/);
         return true;
       },
@@ -54,7 +54,7 @@ describe('settings', () => {
     assert.equal(client.url, process.env.AMQP_URL ?? defaults.url);
     assert.equal(client.connectionTimeout, 30_000);
     assert.equal(client.heartbeat, 60_000);
-    assert.equal(client.defaultQueue, 'default');
+    assert.equal(client.queue, 'default');
     assert.equal(client.queueType, 'quorum');
     assert.equal(client.maxMessageBytes, 1_048_576);
 

@@ -10,7 +10,7 @@ import {
   RabbitMQClient,
   Retry,
   Worker,
-  createEnqueue,
+  bindJobs,
   defineJobs,
   registerJobs,
 } from '../../runtime/index.js';
@@ -47,7 +47,7 @@ describe('rabbitmq-arq/testing', () => {
     });
     const running = worker.run();
     const client = new RabbitMQClient({ url, logLevel: 'silent' });
-    const enqueue = createEnqueue(client, jobs);
+    const enqueue = bindJobs(client, jobs);
     await enqueue.add({ a: 1, b: 2 });
     await enqueue.add({ a: 2, b: 2 }, { deferBy: 400 });
     await enqueue.flaky({});
@@ -68,7 +68,7 @@ describe('rabbitmq-arq/testing', () => {
     );
     const url = `memory://${randomUUID()}`;
     const client = new RabbitMQClient({ url, logLevel: 'silent' });
-    await client.enqueueJob('nobody-consumes-this', {}, { queueName: 'idle' });
+    await client.enqueueJob('nobody-consumes-this', {}, { queue: 'idle' });
     await assert.rejects(
       drain(url, { timeout: 100 }),
       (err: unknown) =>

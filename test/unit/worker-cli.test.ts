@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Cli } from 'clipanion';
+import { ValidateConfigCommand } from '../../cli/validate-config-command.js';
 import { WorkerCommand } from '../../cli/worker-command.js';
 import { parseModuleSpec } from '../../cli/worker-module.js';
 import type { WorkerSettings } from '../../runtime/index.js';
@@ -21,7 +22,7 @@ function workerCommand(args: string[]): WorkerCommand {
 const layerValues: Record<keyof WorkerOverrides, { module: unknown; env: [string, unknown]; flag: [string, unknown] }> =
   {
     url: { module: 'amqp://module', env: ['amqp://env', 'amqp://env'], flag: ['amqp://flag', 'amqp://flag'] },
-    queueName: { module: 'q-module', env: ['q-env', 'q-env'], flag: ['q-flag', 'q-flag'] },
+    queue: { module: 'q-module', env: ['q-env', 'q-env'], flag: ['q-flag', 'q-flag'] },
     maxRetries: { module: 1, env: ['2', 2], flag: ['3', 3] },
     jobTimeout: { module: 1_000, env: ['2', 2_000], flag: ['3m', 180_000] },
     maxConcurrentJobs: { module: 1, env: ['2', 2], flag: ['3', 3] },
@@ -105,7 +106,7 @@ describe('rabbitmq-arq worker: flag > environment > module > default', () => {
       retryBackoff: 7,
       statsInterval: 0,
       maxConcurrentJobs: 5,
-      queueName: 'x',
+      queue: 'x',
       maxRetries: 4,
     });
   });
@@ -128,6 +129,36 @@ describe('rabbitmq-arq worker: flag > environment > module > default', () => {
     );
     assert.throws(() => workerCommand(['-l', 'loud']).layerOver({}), /--log-level: "loud" is not one of debug/);
     assert.throws(() => workerCommand([]).layerOver({ ARQ_BURST: 'maybe' }), /ARQ_BURST: "maybe" is not a switch/);
+  });
+});
+
+describe('options declared from workerOverrideTable', () => {
+  it('--help of worker and validate-config lists every flag, its variable and its default', () => {
+    for (const command of [WorkerCommand, ValidateConfigCommand]) {
+      const cli = new Cli({ binaryName: 'arq-gen' });
+      cli.register(command);
+      const help = cli.usage(command, { detailed: true });
+      for (const source of workerOverrideSources) {
+        const names = source.short ? `${source.short},${source.flag}` : source.flag;
+        assert.ok(help.includes(names), `${command.paths[0]!.join(' ')} --help lacks ${names}`);
+        assert.ok(
+          help.includes(`$${source.variable}`),
+          `${command.paths[0]!.join(' ')} --help lacks ${source.variable}`,
+        );
+        if (source.default !== undefined) assert.ok(help.includes(`default ${source.default}`), source.flag);
+      }
+    }
+  });
+
+  it('validate-config takes the same overrides as worker, in the same order of precedence', () => {
+    const cli = new Cli({ binaryName: 'arq-gen' });
+    cli.register(ValidateConfigCommand);
+    const command = cli.process(['validate-config', '-m', 'unused.ts', '-q', 'flag-q', '-t', '3m', '--burst']);
+    const merged = (command as ValidateConfigCommand).layerOver({ ARQ_QUEUE: 'env-q', ARQ_MAX_RETRIES: '7' })({
+      handlers,
+      maxRetries: 1,
+    });
+    assert.deepEqual(merged, { handlers, queue: 'flag-q', jobTimeout: 180_000, maxRetries: 7, burst: {} });
   });
 });
 
