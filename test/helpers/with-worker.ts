@@ -1,0 +1,104 @@
+/**
+ * One fixture for worker integration tests: `withWorker(settings, async ({ worker, client, queue }) => …)`
+ * makes a unique queue, starts a worker on it (settings as in worker-harness.ts's `startWorker`), gives a
+ * client for it, and afterwards closes both, deletes every queue it made and checks that nothing leaked:
+ * no socket, timer or other handle that keeps the event loop alive is left beyond what was open before,
+ * and no queue it made still exists.
+ */
+import * as assert from 'node:assert/strict';
+import { RabbitMQClient } from '../../runtime/client/client.js';
+import type { ClientSettings, WorkerSettings } from '../../runtime/types.js';
+import type { Worker } from '../../runtime/worker/worker.js';
+import { deleteQueues, queueDepth, recordingLogger, uniqueName, waitFor, withChannel } from './broker.js';
+import type { RecordingLogger } from './worker-harness.js';
+import { startWorker } from './worker-harness.js';
+
+export interface WorkerFixture {
+  worker: Worker;
+  /** Every line the worker logged, down to debug. */
+  logger: RecordingLogger;
+  /** `worker.run()`; already has a rejection handler. */
+  running: Promise<void>;
+  /** A client whose default queue is `queue`; connects on first use. */
+  client: RabbitMQClient;
+  /** The worker's queue (its DLQ is `${queue}_dlq`). */
+  queue: string;
+  /** A unique name for another queue the test makes; it is deleted with the fixture's own. */
+  otherQueue(prefix: string): string;
+  /** Runs `cleanup` when the test ends, before the worker and client close (last registered runs first). */
+  defer(cleanup: () => unknown): void;
+}
+
+export type FixtureWorkerSettings = Omit<WorkerSettings, 'queueName'>;
+
+export interface FixtureOptions {
+  /** The queue's name starts `test-<label>-`; default `worker`. */
+  label?: string;
+  /** Settings of the fixture's client besides its default queue; its logger records lines unless given. */
+  client?: Omit<ClientSettings, 'defaultQueue'>;
+}
+
+/**
+ * Runs `body` with a started worker on a fresh queue, then cleans up and checks for leaks. `settings` may
+ * be a function of the queue name, for handlers that need it.
+ */
+export async function withWorker(
+  settings: FixtureWorkerSettings | ((queue: string) => FixtureWorkerSettings),
+  body: (fixture: WorkerFixture) => Promise<void>,
+  options: FixtureOptions = {},
+): Promise<void> {
+  // The helpers' own admin connection is opened first, so it belongs to the baseline.
+  await withChannel(async () => undefined);
+  const before = activeResources();
+  const queue = uniqueName(options.label ?? 'worker');
+  const queues = [queue, `${queue}_dlq`];
+  const cleanups: Array<() => unknown> = [];
+  const resolved = typeof settings === 'function' ? settings(queue) : settings;
+  const started = await startWorker({ ...resolved, queueName: queue });
+  const client = new RabbitMQClient({ logger: recordingLogger(), ...options.client, defaultQueue: queue });
+  const cleanUp = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    await client.close();
+    await started.worker.close();
+    await started.running.catch(() => undefined);
+    await deleteQueues(...queues);
+  };
+  try {
+    await body({
+      ...started,
+      client,
+      queue,
+      otherQueue(prefix) {
+        const name = uniqueName(prefix);
+        queues.push(name, `${name}_dlq`);
+        return name;
+      },
+      defer: (cleanup) => void cleanups.push(cleanup),
+    });
+  } catch (err) {
+    await cleanUp().catch(() => undefined);
+    throw err;
+  }
+  await cleanUp();
+  for (const name of queues) assert.equal(await queueDepth(name), undefined, `queue ${name} still exists`);
+  await assertNoLeak(before);
+}
+
+/** Counts of the handles that keep the event loop alive (sockets, ref'd timers, …), by type. */
+export function activeResources(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const name of process.getActiveResourcesInfo()) counts.set(name, (counts.get(name) ?? 0) + 1);
+  return counts;
+}
+
+/** Waits until no kind of handle is open more often than in `before`; fails naming the ones left. */
+export async function assertNoLeak(before: Map<string, number>, timeout = 5_000): Promise<void> {
+  const excess = (): string[] =>
+    [...activeResources()]
+      .filter(([name, count]) => count > (before.get(name) ?? 0))
+      .map(([name, count]) => `${name} ${count} (before: ${before.get(name) ?? 0})`);
+  // waitFor's own timer is one Timeout while it polls; it is gone once the check below runs.
+  await waitFor(() => excess().length === 0, timeout);
+  const left = excess();
+  assert.deepEqual(left, [], `handles left open after the test: ${left.join(', ')}`);
+}
