@@ -2,6 +2,7 @@
 // /readyz answer as an orchestrator needs (not ready while shutting down, live until the end), and
 // `arq-gen health` turns those answers into exit codes.
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { RabbitMQClient } from '../../runtime/client/client.js';
@@ -9,6 +10,9 @@ import { NonRetryable } from '../../runtime/errors.js';
 import { closeAdmin, deleteJobQueue, uniqueName, waitFor } from '../helpers/broker.js';
 import { startWorker } from '../helpers/worker-harness.js';
 import { runArqGen } from '../helpers/cli.js';
+import { startBrokerProxy } from '../helpers/tcp-proxy.js';
+import { withWorker } from '../helpers/with-worker.js';
+import { EVENT_LOOP_LAG_LIMIT_MS } from '../../runtime/worker/health-server.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 after(async () => {
@@ -98,4 +102,106 @@ describe('health and metrics', () => {
     assert.equal(gone.code, 1);
     assert.match(gone.stderr, /no answer/);
   });
+
+  it('answers /healthz 503 while the broker is cut off, and 200 again once it is back', async () => {
+    const proxy = await startBrokerProxy();
+    try {
+      const settings = { url: proxy.url, healthPort: 0, healthHost: '127.0.0.1', handlers: { ok: () => 'fine' } };
+      await withWorker(
+        settings,
+        async ({ worker, client }) => {
+          const address = worker.healthAddress ?? assert.fail('the worker reports where it listens');
+          assert.deepEqual(await get(address, '/healthz'), { status: 200, body: 'ok\n' });
+
+          proxy.cut();
+          let last: { status: number; body: string } | undefined;
+          assert.ok(
+            await waitFor(async () => (last = await get(address, '/healthz')).status === 503, 15_000),
+            `/healthz still answers ${last?.status} with the broker cut`,
+          );
+          assert.equal(last?.body, 'broker connection down\n');
+
+          proxy.restore();
+          assert.ok(
+            await waitFor(async () => (last = await get(address, '/healthz')).status === 200, 30_000),
+            `/healthz answers ${last?.status} ${last?.body} after the broker came back`,
+          );
+          // Live again means consuming again: a job enqueued now (straight to the broker) is done.
+          await client.enqueueJob('ok', {});
+          assert.ok(await waitFor(() => worker.stats.completed === 1, 15_000), 'the worker consumes again');
+        },
+        { label: 'health-cut' },
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('answers /healthz 503 to another process while a handler blocks the event loop', async () => {
+    const blockMs = EVENT_LOOP_LAG_LIMIT_MS + 1_500;
+    const settings = {
+      healthPort: 0,
+      healthHost: '127.0.0.1',
+      handlers: {
+        block: () => {
+          // Synchronous on purpose: nothing else in this process runs until it returns.
+          const end = Date.now() + blockMs;
+          while (Date.now() < end);
+        },
+      },
+    };
+    await withWorker(
+      settings,
+      async ({ worker, client }) => {
+        const address = worker.healthAddress ?? assert.fail('the worker reports where it listens');
+        // The probe is another process: this one, worker and test alike, is frozen while the handler runs.
+        const probe = spawn(process.execPath, ['-e', PROBE_SCRIPT, `http://${address}/healthz`], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let output = '';
+        probe.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+        const exited = new Promise<number | null>((resolve) => probe.on('exit', resolve));
+        try {
+          assert.ok(await waitFor(() => output.startsWith('200 ok'), 10_000), `probe: ${output}`);
+          await client.enqueueJob('block', {});
+          assert.equal(await exited, 0, `the probe saw no 503 then 200: ${output}`);
+        } finally {
+          probe.kill();
+        }
+        const answers = output.trim().split('\n');
+        const blocked = answers.find((line) => line.startsWith('503'));
+        assert.ok(blocked, output);
+        const behind = Number(/event loop (\d+) ms behind/.exec(blocked)?.[1]);
+        assert.ok(behind > EVENT_LOOP_LAG_LIMIT_MS, blocked);
+        assert.ok(answers.indexOf(blocked) < answers.findLastIndex((line) => line.startsWith('200')), output);
+        assert.ok(await waitFor(() => worker.stats.completed === 1), 'the blocking job completed');
+      },
+      { label: 'health-blocked' },
+    );
+  });
 });
+
+/**
+ * Polls the URL in argv[1] every 100 ms and prints `<status> <body>` per answer; exits 0 once a 503 was
+ * followed by a 200, 1 after 60 s. Requests sent while the worker is frozen wait in its listen backlog.
+ */
+const PROBE_SCRIPT = `
+const url = process.argv[1];
+let saw503 = false;
+const deadline = Date.now() + 60000;
+(async () => {
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(20000) });
+      const body = (await response.text()).trim();
+      process.stdout.write(response.status + ' ' + body + '\\n');
+      if (response.status === 503) saw503 = true;
+      else if (saw503 && response.status === 200) process.exit(0);
+    } catch (err) {
+      process.stdout.write('error ' + err.message + '\\n');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  process.exit(1);
+})();
+`;
