@@ -7,11 +7,17 @@
  */
 import * as assert from 'node:assert/strict';
 import { RabbitMQClient } from '../../runtime/client/client.js';
+import {
+  DELAY_LEVELS,
+  declareDelayLadder,
+  delayNames,
+  deleteDelayLadder,
+} from '../../runtime/topology/delay-topology.js';
 import type { ClientSettings, WorkerSettings } from '../../runtime/types.js';
 import type { Worker } from '../../runtime/worker/worker.js';
 import { deleteQueues, queueDepth, recordingLogger, uniqueName, waitFor, withChannel } from './broker.js';
 import type { RecordingLogger } from './worker-harness.js';
-import { startWorker } from './worker-harness.js';
+import { startWorker, stopAndSettle } from './worker-harness.js';
 
 export interface WorkerFixture {
   worker: Worker;
@@ -25,8 +31,10 @@ export interface WorkerFixture {
   queue: string;
   /** A unique name for another queue the test makes; it is deleted with the fixture's own. */
   otherQueue(prefix: string): string;
-  /** Runs `cleanup` when the test ends, before the worker and client close (last registered runs first). */
+  /** Runs `cleanup` when the test ends, after the worker and client closed (last registered runs first). */
   defer(cleanup: () => unknown): void;
+  /** The delay prefix worker and client use: `arq`, or the private ladder's (see `privateLadder`). */
+  delayPrefix: string;
 }
 
 export type FixtureWorkerSettings = Omit<WorkerSettings, 'queueName'>;
@@ -36,6 +44,11 @@ export interface FixtureOptions {
   label?: string;
   /** Settings of the fixture's client besides its default queue; its logger records lines unless given. */
   client?: Omit<ClientSettings, 'defaultQueue'>;
+  /**
+   * A delay ladder of the test's own (declared, and deleted afterwards), instead of the shared one: its
+   * queues hold only this test's messages, so an empty ladder means no delayed message is still on its way.
+   */
+  privateLadder?: boolean;
 }
 
 /**
@@ -52,15 +65,20 @@ export async function withWorker(
   const before = activeResources();
   const queue = uniqueName(options.label ?? 'worker');
   const queues = [queue, `${queue}_dlq`];
+  const delayPrefix = options.privateLadder ? uniqueName('ladder') : 'arq';
   const cleanups: Array<() => unknown> = [];
+  if (options.privateLadder) {
+    await withChannel((channel) => declareDelayLadder(channel, delayPrefix));
+    cleanups.push(() => withChannel((channel) => deleteDelayLadder(channel, delayPrefix)));
+  }
   const resolved = typeof settings === 'function' ? settings(queue) : settings;
-  const started = await startWorker({ ...resolved, queueName: queue });
-  const client = new RabbitMQClient({ logger: recordingLogger(), ...options.client, defaultQueue: queue });
+  const started = await startWorker({ delayPrefix, ...resolved, queueName: queue });
+  const client = new RabbitMQClient({ logger: recordingLogger(), delayPrefix, ...options.client, defaultQueue: queue });
   const cleanUp = async (): Promise<void> => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
     await client.close();
     await started.worker.close();
     await started.running.catch(() => undefined);
+    for (const cleanup of cleanups.reverse()) await cleanup();
     await deleteQueues(...queues);
   };
   try {
@@ -74,6 +92,7 @@ export async function withWorker(
         return name;
       },
       defer: (cleanup) => void cleanups.push(cleanup),
+      delayPrefix,
     });
   } catch (err) {
     await cleanUp().catch(() => undefined);
@@ -101,4 +120,29 @@ export async function assertNoLeak(before: Map<string, number>, timeout = 5_000)
   await waitFor(() => excess().length === 0, timeout);
   const left = excess();
   assert.deepEqual(left, [], `handles left open after the test: ${left.join(', ')}`);
+}
+
+/** Messages waiting anywhere in the ladder with prefix `delayPrefix` (meant for a private one). */
+export async function ladderDepth(delayPrefix: string): Promise<number> {
+  const names = delayNames(delayPrefix);
+  let total = 0;
+  for (let level = 0; level < DELAY_LEVELS; level += 1) total += (await queueDepth(names.levelQueue(level))) ?? 0;
+  return total;
+}
+
+/**
+ * Stops the worker (see worker-harness.ts's `stopAndSettle`) and waits until the private ladder
+ * `delayPrefix` is empty: every delayed message has arrived, so the depths returned are final.
+ */
+export async function stopAndSettleAll(
+  worker: Worker,
+  queue: string,
+  delayPrefix: string,
+  timeout = 30_000,
+): Promise<{ ready: number; dead: number }> {
+  await stopAndSettle(worker, queue);
+  let left = 0;
+  const empty = await waitFor(async () => (left = await ladderDepth(delayPrefix)) === 0, timeout, 50);
+  assert.ok(empty, `the ladder ${delayPrefix} still holds ${left} messages after ${timeout} ms`);
+  return { ready: (await queueDepth(queue)) ?? 0, dead: (await queueDepth(`${queue}_dlq`)) ?? 0 };
 }
