@@ -22,6 +22,7 @@ import {
   waitForDepth,
 } from '../helpers/worker-harness.js';
 import { stopAndSettleAll, withWorker } from '../helpers/with-worker.js';
+import type { FixtureWorkerSettings } from '../helpers/with-worker.js';
 
 after(closeAdmin);
 
@@ -109,7 +110,7 @@ describe('retries and dead letters', () => {
     const calls: string[] = [];
     const ends: JobOutcome[] = [];
     const result = z.object({ status: z.literal('success'), id: z.number().int() });
-    const settings = {
+    const settings: FixtureWorkerSettings = {
       maxRetries: 3,
       retryBackoff: 50,
       onJobEnd: (_ctx, outcome) => void ends.push(outcome),
