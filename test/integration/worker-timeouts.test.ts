@@ -14,6 +14,8 @@ import {
   startWorker,
   waitForDepth,
 } from '../helpers/worker-harness.js';
+import { stopAndSettleAll, withWorker } from '../helpers/with-worker.js';
+import type { FixtureWorkerSettings } from '../helpers/with-worker.js';
 
 after(closeAdmin);
 
@@ -67,13 +69,10 @@ describe('timeouts', () => {
   });
 
   it('keeps the slot of a handler that ignores its signal until it returns, and discards its late result', async () => {
-    const baseline = await socketBaseline();
-    const queue = uniqueName('stubborn');
     const timeline: Array<{ what: string; at: number }> = [];
     const mark = (what: string): void => void timeline.push({ what, at: Date.now() });
     const outcomes: Array<{ name: string; outcome: JobOutcome }> = [];
-    const { worker, logger } = await startWorker({
-      queueName: queue,
+    const settings: FixtureWorkerSettings = {
       maxConcurrentJobs: 1,
       jobTimeout: 200,
       maxRetries: 0,
@@ -87,48 +86,48 @@ describe('timeouts', () => {
         },
         next: () => mark('next started'),
       },
-    });
-    const client = new RabbitMQClient({ defaultQueue: queue, logLevel: 'silent' });
-    try {
-      const stubborn = await client.enqueueJob('stubborn', {});
-      await waitFor(() => timeline.length > 0);
-      await client.enqueueJob('next', {});
-      // At the timeout the attempt fails and its outcome is published at once, while the handler still runs.
-      await waitForDepth(`${queue}_dlq`, 1, 5_000);
-      const deadAt = Date.now();
-      assert.equal(
-        timeline.some((t) => t.what === 'stubborn returned'),
-        false,
-        'the dead letter waited for the handler',
-      );
-      assert.ok(await waitFor(() => timeline.some((t) => t.what === 'next started'), 10_000));
-      const at = (what: string): number => timeline.find((t) => t.what === what)?.at ?? Number.NaN;
-      assert.ok(
-        at('next started') >= at('stubborn returned'),
-        `the next job started ${at('stubborn returned') - at('next started')} ms before the ignoring handler returned`,
-      );
-      assert.ok(deadAt < at('stubborn returned'));
+    };
+    await withWorker(
+      settings,
+      async ({ worker, logger, client, queue, delayPrefix }) => {
+        const stubborn = await client.enqueueJob('stubborn', {});
+        await waitFor(() => timeline.length > 0);
+        await client.enqueueJob('next', {});
+        // At the timeout the attempt fails and its outcome is published at once, while the handler still runs.
+        await waitForDepth(`${queue}_dlq`, 1, 5_000);
+        const deadAt = Date.now();
+        assert.equal(
+          timeline.some((t) => t.what === 'stubborn returned'),
+          false,
+          'the dead letter waited for the handler',
+        );
+        assert.ok(await waitFor(() => timeline.some((t) => t.what === 'next started'), 10_000));
+        const at = (what: string): number => timeline.find((t) => t.what === what)?.at ?? Number.NaN;
+        assert.ok(
+          at('next started') >= at('stubborn returned'),
+          `the next job started ${at('stubborn returned') - at('next started')} ms before the ignoring handler returned`,
+        );
+        assert.ok(deadAt < at('stubborn returned'));
 
-      const [dead] = await drainQueue(`${queue}_dlq`);
-      const headers = headersOf(dead ?? assert.fail());
-      assert.equal(headers['x-job-id'], stubborn.jobId);
-      assert.equal(headers['x-error-type'], 'JobTimeout');
-      assert.equal(headers['x-error-code'], 'JOB_TIMEOUT');
-      assert.equal(headers['x-error-category'], 'retriable');
-      // The late result is discarded: the job stays failed, nothing completes it, nothing is published for it.
-      await sleep(300);
-      assert.deepEqual(
-        outcomes.map(({ name, outcome }) => `${name}:${outcome.status}`),
-        ['stubborn:dead', 'next:complete'],
-      );
-      assert.equal(worker.stats.completed, 1);
-      assert.equal(events(logger, 'job.late_result').length, 1);
-    } finally {
-      await client.close();
-      await worker.close();
-      await deleteJobQueue(queue);
-    }
-    await assertNoSocketLeak(baseline);
+        const [dead] = await drainQueue(`${queue}_dlq`);
+        const headers = headersOf(dead ?? assert.fail());
+        assert.equal(headers['x-job-id'], stubborn.jobId);
+        assert.equal(headers['x-error-type'], 'JobTimeout');
+        assert.equal(headers['x-error-code'], 'JOB_TIMEOUT');
+        assert.equal(headers['x-error-category'], 'retriable');
+        // The late result is discarded: the job stays failed, nothing completes it, nothing is published for it
+        // (once the worker stopped and the test's ladder is empty, nothing is on its way either).
+        assert.ok(await waitFor(() => events(logger, 'job.late_result').length > 0, 5_000));
+        assert.deepEqual(await stopAndSettleAll(worker, queue, delayPrefix), { ready: 0, dead: 0 });
+        assert.deepEqual(
+          outcomes.map(({ name, outcome }) => `${name}:${outcome.status}`),
+          ['stubborn:dead', 'next:complete'],
+        );
+        assert.equal(worker.stats.completed, 1);
+        assert.equal(events(logger, 'job.late_result').length, 1);
+      },
+      { label: 'stubborn', privateLadder: true },
+    );
   });
 });
 
