@@ -17,10 +17,12 @@ import {
   publishRaw,
   pythonIsoformat,
   removeFromQueue,
-  sleep,
   socketBaseline,
   startWorker,
+  stopAndSettle,
 } from '../helpers/worker-harness.js';
+import { ladderDepth, stopAndSettleAll, withWorker } from '../helpers/with-worker.js';
+import type { FixtureWorkerSettings, WorkerFixture } from '../helpers/with-worker.js';
 
 after(closeAdmin);
 
@@ -32,11 +34,8 @@ function percentile(sorted: readonly number[], p: number): number {
 
 describe('delay ladder', () => {
   it('never starts any of 500 jobs with random delays up to 5 s before its due time', async () => {
-    const baseline = await socketBaseline();
-    const queue = uniqueName('lateness');
     const lateness: number[] = [];
-    const { worker } = await startWorker({
-      queueName: queue,
+    const settings: FixtureWorkerSettings = {
       maxConcurrentJobs: 50,
       handlers: {
         timed: {
@@ -44,29 +43,28 @@ describe('delay ladder', () => {
           handler: (_ctx: JobContext, args: { due: number }) => void lateness.push(Date.now() - args.due),
         },
       },
-    });
-    const client = new RabbitMQClient({ defaultQueue: queue, logLevel: 'silent' });
-    try {
-      const now = Date.now();
-      const requests = Array.from({ length: 500 }, () => {
-        const due = now + Math.floor(Math.random() * 5_000);
-        return { name: 'timed', args: { due }, options: { deferUntil: new Date(due) } };
-      });
-      await client.enqueueJobs(requests);
-      assert.ok(await waitFor(() => lateness.length === 500, 30_000), `${lateness.length} of 500 jobs ran`);
-      const sorted = [...lateness].sort((a, b) => a - b);
-      const [p50, p99, max] = [percentile(sorted, 50), percentile(sorted, 99), sorted.at(-1) ?? Number.NaN];
-      console.log(`lateness of 500 jobs with random delays up to 5 s: p50 ${p50} ms, p99 ${p99} ms, max ${max} ms`);
-      assert.equal(sorted.filter((ms) => ms < 0).length, 0, `jobs ran early by up to ${-(sorted[0] ?? 0)} ms`);
-      assert.ok(max < 5_000, `a job ran ${max} ms late`);
-      await sleep(300);
-      assert.equal(lateness.length, 500, 'a job ran twice');
-    } finally {
-      await client.close();
-      await worker.close();
-      await deleteJobQueue(queue);
-    }
-    await assertNoSocketLeak(baseline);
+    };
+    await withWorker(
+      settings,
+      async ({ worker, client, queue, delayPrefix }) => {
+        const now = Date.now();
+        const requests = Array.from({ length: 500 }, () => {
+          const due = now + Math.floor(Math.random() * 5_000);
+          return { name: 'timed', args: { due }, options: { deferUntil: new Date(due) } };
+        });
+        await client.enqueueJobs(requests);
+        assert.ok(await waitFor(() => lateness.length === 500, 30_000), `${lateness.length} of 500 jobs ran`);
+        const sorted = [...lateness].sort((a, b) => a - b);
+        const [p50, p99, max] = [percentile(sorted, 50), percentile(sorted, 99), sorted.at(-1) ?? Number.NaN];
+        console.log(`lateness of 500 jobs with random delays up to 5 s: p50 ${p50} ms, p99 ${p99} ms, max ${max} ms`);
+        assert.equal(sorted.filter((ms) => ms < 0).length, 0, `jobs ran early by up to ${-(sorted[0] ?? 0)} ms`);
+        assert.ok(max < 5_000, `a job ran ${max} ms late`);
+        // With the worker stopped and the test's ladder empty, no copy of any job is still on its way.
+        assert.deepEqual(await stopAndSettleAll(worker, queue, delayPrefix), { ready: 0, dead: 0 });
+        assert.equal(lateness.length, 500, 'a job ran twice');
+      },
+      { label: 'lateness', privateLadder: true },
+    );
   });
 
   it('waits out the remainder under one unit in the worker without starting a single job early', async () => {
@@ -133,10 +131,10 @@ describe('delay ladder', () => {
       };
       await publishRaw('', queue, encodeJobBody(job), jobPublishOptions(job));
       await waitFor(async () => (await queueDepth(queue)) === 0, 2_000, 5);
-      await worker.close();
-      await sleep(300);
       // Exactly one copy: back in the queue (the shutdown won the race) or in the DLQ (the wait ended first).
-      const copies = ((await queueDepth(queue)) ?? 0) + ((await queueDepth(`${queue}_dlq`)) ?? 0);
+      // The wait is under one unit, so nothing goes through the ladder: once the consumer is gone, counts are final.
+      const { ready, dead } = await stopAndSettle(worker, queue);
+      const copies = ready + dead;
       assert.equal(copies, 1, `the job exists ${copies} times`);
       assert.deepEqual(ran, []);
     } finally {
@@ -192,11 +190,8 @@ describe('delay ladder', () => {
   });
 
   it('holds a retry or a Python defer_until longer than the ladder in steps, instead of redelivering it in a loop', async () => {
-    const baseline = await socketBaseline();
-    const queue = uniqueName('beyond');
     const runs: number[] = [];
-    const { worker, logger } = await startWorker({
-      queueName: queue,
+    const settings: FixtureWorkerSettings = {
       queueType: 'classic',
       handlers: {
         farAway: (ctx: JobContext) => {
@@ -204,17 +199,12 @@ describe('delay ladder', () => {
           throw new Retry({ defer: MAX_DELAY_MS + 86_400_000 });
         },
       },
-    });
-    const client = new RabbitMQClient({ defaultQueue: queue, queueType: 'classic', logLevel: 'silent' });
-    const ids = new Set<string>();
-    let removed: number | undefined;
-    const top = delayNames('arq').levelQueue(DELAY_LEVELS - 1);
-    try {
-      const retried = await client.enqueueJob('farAway', {});
-      ids.add(retried.jobId);
+    };
+    const scenario = async ({ worker, logger, client, queue, delayPrefix }: WorkerFixture): Promise<void> => {
+      const top = delayNames(delayPrefix).levelQueue(DELAY_LEVELS - 1);
+      await client.enqueueJob('farAway', {});
       // A Python producer may defer by more than the ladder holds (60 days here).
       const pythonId = 'c0ffee00c0ffee00c0ffee00c0ffee00';
-      ids.add(pythonId);
       const body =
         `{"job_id": "${pythonId}", "function": "farAway", "args": [], "kwargs": {}, "job_try": 1, ` +
         `"enqueue_time": "${pythonIsoformat(new Date())}", "start_time": null, "end_time": null, "queue_name": "${queue}", ` +
@@ -225,26 +215,27 @@ describe('delay ladder', () => {
         messageId: 'python-random-id',
         headers: { 'x-retry-count': 0 },
       });
-      ids.add('python-random-id');
 
       assert.ok(await waitFor(() => runs.length > 0, 10_000), 'the retried job did not run');
       await waitFor(() => events(logger, 'job.deferred').length >= 1 && worker.stats.retried >= 1, 10_000);
-      await sleep(1_000);
+      // Settled: the worker stopped and both messages sit in the top level of the test's ladder, which holds
+      // nothing else; its TTL is ~19 days, so nothing moves before the test ends.
+      await stopAndSettle(worker, queue);
+      let where = '';
+      const parked = await waitFor(async () => {
+        const [inTop, inLadder] = [await queueDepth(top), await ladderDepth(delayPrefix)];
+        where = `${inTop} in ${top}, ${inLadder} in the ladder`;
+        return inTop === 2 && inLadder === 2;
+      });
+      assert.ok(parked, where);
       assert.deepEqual(runs, [1], 'the job ran again instead of waiting');
       assert.deepEqual(events(logger, 'job.outcome_unpublished'), [], 'an outcome could not be published');
       assert.equal(worker.stats.retried, 1);
       assert.equal(events(logger, 'job.deferred').length, 1);
       assert.equal(await queueDepth(queue), 0);
       assert.equal(await queueDepth(`${queue}_dlq`), 0);
-    } finally {
-      await client.close();
-      await worker.close();
-      await deleteJobQueue(queue);
-      // Both wait in the ladder's top level for ~19 days; take them out so the shared ladder stays clean.
-      removed = await removeFromQueue(top, ids);
-    }
-    assert.equal(removed, 2, `${removed} of the 2 long-delayed messages found in ${top}`);
-    await assertNoSocketLeak(baseline);
+    };
+    await withWorker(settings, scenario, { label: 'beyond', privateLadder: true, client: { queueType: 'classic' } });
   });
 
   it('refuses at enqueue a deferral longer than the ladder holds', async () => {
