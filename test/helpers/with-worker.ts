@@ -53,10 +53,10 @@ export interface FixtureOptions {
 
 /**
  * Runs `body` with a started worker on a fresh queue, then cleans up and checks for leaks. `settings` may
- * be a function of the queue name, for handlers that need it.
+ * be a function of the queue name (and of `otherQueue`, for a worker on several queues).
  */
 export async function withWorker(
-  settings: FixtureWorkerSettings | ((queue: string) => FixtureWorkerSettings),
+  settings: FixtureWorkerSettings | ((queue: string, otherQueue: WorkerFixture['otherQueue']) => FixtureWorkerSettings),
   body: (fixture: WorkerFixture) => Promise<void>,
   options: FixtureOptions = {},
 ): Promise<void> {
@@ -71,7 +71,12 @@ export async function withWorker(
     await withChannel((channel) => declareDelayLadder(channel, delayPrefix));
     cleanups.push(() => withChannel((channel) => deleteDelayLadder(channel, delayPrefix)));
   }
-  const resolved = typeof settings === 'function' ? settings(queue) : settings;
+  const otherQueue = (prefix: string): string => {
+    const name = uniqueName(prefix);
+    queues.push(name, `${name}_dlq`);
+    return name;
+  };
+  const resolved = typeof settings === 'function' ? settings(queue, otherQueue) : settings;
   const started = await startWorker({ delayPrefix, ...resolved, queueName: queue });
   const client = new RabbitMQClient({ logger: recordingLogger(), delayPrefix, ...options.client, defaultQueue: queue });
   const cleanUp = async (): Promise<void> => {
@@ -86,11 +91,7 @@ export async function withWorker(
       ...started,
       client,
       queue,
-      otherQueue(prefix) {
-        const name = uniqueName(prefix);
-        queues.push(name, `${name}_dlq`);
-        return name;
-      },
+      otherQueue,
       defer: (cleanup) => void cleanups.push(cleanup),
       delayPrefix,
     });

@@ -1,32 +1,20 @@
 // Attempt timeouts and the concurrency limit on a real broker.
 import * as assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { RabbitMQClient } from '../../runtime/client/client.js';
 import { JobTimeout } from '../../runtime/errors.js';
 import type { JobContext, JobOutcome } from '../../runtime/types.js';
-import { closeAdmin, deleteJobQueue, drainQueue, uniqueName, waitFor } from '../helpers/broker.js';
-import {
-  assertNoSocketLeak,
-  events,
-  headersOf,
-  sleep,
-  socketBaseline,
-  startWorker,
-  waitForDepth,
-} from '../helpers/worker-harness.js';
+import { closeAdmin, drainQueue, waitFor } from '../helpers/broker.js';
+import { events, headersOf, sleep, waitForDepth } from '../helpers/worker-harness.js';
 import { stopAndSettleAll, withWorker } from '../helpers/with-worker.js';
-import type { FixtureWorkerSettings } from '../helpers/with-worker.js';
+import type { FixtureWorkerSettings, WorkerFixture } from '../helpers/with-worker.js';
 
 after(closeAdmin);
 
 describe('timeouts', () => {
   it('aborts ctx.signal with a JobTimeout at the timeout, and retries the attempt like any failure', async () => {
-    const baseline = await socketBaseline();
-    const queue = uniqueName('timeout');
     const attempts: Array<{ jobTry: number; reason: unknown; after: number }> = [];
     const outcomes: JobOutcome[] = [];
-    const { worker } = await startWorker({
-      queueName: queue,
+    const settings: FixtureWorkerSettings = {
       jobTimeout: 60_000,
       retryBackoff: 50,
       maxRetries: 2,
@@ -44,28 +32,26 @@ describe('timeouts', () => {
           },
         },
       },
-    });
-    const client = new RabbitMQClient({ defaultQueue: queue, logLevel: 'silent' });
-    try {
-      await client.enqueueJob('slow', {});
-      assert.ok(await waitFor(() => outcomes.length === 2, 10_000), `${outcomes.length} attempts ended`);
-      assert.equal(attempts.length, 1);
-      const [first] = attempts;
-      assert.ok(first?.reason instanceof JobTimeout, `signal.reason is ${String(first?.reason)}`);
-      assert.equal(first.reason.code, 'JOB_TIMEOUT');
-      assert.equal(first.reason.timeoutMs, 300);
-      assert.ok(first.after >= 290 && first.after < 5_000, `the signal fired after ${first.after} ms`);
-      assert.equal(outcomes[0]?.status, 'retry');
-      assert.ok(outcomes[0]?.status === 'retry' && outcomes[0].error instanceof JobTimeout);
-      assert.deepEqual(outcomes[1], { status: 'complete', result: 'fast enough' });
-      assert.equal(worker.stats.retried, 1);
-      assert.equal(worker.stats.completed, 1);
-    } finally {
-      await client.close();
-      await worker.close();
-      await deleteJobQueue(queue);
-    }
-    await assertNoSocketLeak(baseline);
+    };
+    await withWorker(
+      settings,
+      async ({ worker, client }) => {
+        await client.enqueueJob('slow', {});
+        assert.ok(await waitFor(() => outcomes.length === 2, 10_000), `${outcomes.length} attempts ended`);
+        assert.equal(attempts.length, 1);
+        const [first] = attempts;
+        assert.ok(first?.reason instanceof JobTimeout, `signal.reason is ${String(first?.reason)}`);
+        assert.equal(first.reason.code, 'JOB_TIMEOUT');
+        assert.equal(first.reason.timeoutMs, 300);
+        assert.ok(first.after >= 290 && first.after < 5_000, `the signal fired after ${first.after} ms`);
+        assert.equal(outcomes[0]?.status, 'retry');
+        assert.ok(outcomes[0]?.status === 'retry' && outcomes[0].error instanceof JobTimeout);
+        assert.deepEqual(outcomes[1], { status: 'complete', result: 'fast enough' });
+        assert.equal(worker.stats.retried, 1);
+        assert.equal(worker.stats.completed, 1);
+      },
+      { label: 'timeout' },
+    );
   });
 
   it('keeps the slot of a handler that ignores its signal until it returns, and discards its late result', async () => {
@@ -133,8 +119,6 @@ describe('timeouts', () => {
 
 describe('concurrency', () => {
   it('runs at most maxConcurrentJobs handlers at once, across all of its queues, whatever the prefetch', async () => {
-    const baseline = await socketBaseline();
-    const queues = [uniqueName('conc-a'), uniqueName('conc-b')] as const;
     let running = 0;
     let peak = 0;
     let done = 0;
@@ -145,29 +129,31 @@ describe('concurrency', () => {
       running -= 1;
       done += 1;
     };
-    const { worker } = await startWorker({
-      queueName: queues[0],
-      maxConcurrentJobs: 3,
-      // Far more than 3 messages are handed over; only the limit keeps the fourth handler from starting.
-      prefetchCount: 20,
-      handlers: { onA: handler, onB: { queue: queues[1], handler } },
-    });
-    const client = new RabbitMQClient({ logLevel: 'silent' });
-    try {
-      await client.enqueueJobs(
-        Array.from({ length: 30 }, (_, i) => ({
-          name: i % 2 === 0 ? 'onA' : 'onB',
-          args: {},
-          options: { queueName: queues[i % 2] },
-        })),
-      );
-      assert.ok(await waitFor(() => done === 30, 20_000), `${done} of 30 jobs done`);
-      assert.equal(peak, 3, `at most ${peak} handlers ran at once`);
-    } finally {
-      await client.close();
-      await worker.close();
-      for (const queue of queues) await deleteJobQueue(queue);
-    }
-    await assertNoSocketLeak(baseline);
+    let other = '';
+    const settings = (_queue: string, otherQueue: WorkerFixture['otherQueue']): FixtureWorkerSettings => {
+      other = otherQueue('conc-b');
+      return {
+        maxConcurrentJobs: 3,
+        // Far more than 3 messages are handed over; only the limit keeps the fourth handler from starting.
+        prefetchCount: 20,
+        handlers: { onA: handler, onB: { queue: other, handler } },
+      };
+    };
+    await withWorker(
+      settings,
+      async ({ client, queue }) => {
+        const queues = [queue, other];
+        await client.enqueueJobs(
+          Array.from({ length: 30 }, (_, i) => ({
+            name: i % 2 === 0 ? 'onA' : 'onB',
+            args: {},
+            options: { queueName: queues[i % 2] },
+          })),
+        );
+        assert.ok(await waitFor(() => done === 30, 20_000), `${done} of 30 jobs done`);
+        assert.equal(peak, 3, `at most ${peak} handlers ran at once`);
+      },
+      { label: 'conc-a' },
+    );
   });
 });
