@@ -100,6 +100,7 @@ export async function withWorker(
     throw err;
   }
   await cleanUp();
+  if (options.privateLadder) queues.push(delayNames(delayPrefix).levelQueue(0), delayNames(delayPrefix).unroutable);
   for (const name of queues) assert.equal(await queueDepth(name), undefined, `queue ${name} still exists`);
   await assertNoLeak(before);
 }
