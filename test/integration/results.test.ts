@@ -83,7 +83,8 @@ describe('results and status', () => {
         sum: {
           result: resultSchema,
           handler: async (ctx: JobContext, args: { a: number; b: number }) => {
-            await new Promise((resolve) => setTimeout(resolve, 150));
+            // Each attempt stays in progress until the watcher has seen it so (a fixed sleep can be missed under load).
+            assert.ok(await waitFor(() => watch.seen.at(-1) === 'in_progress', 10_000), 'in_progress never seen');
             if (ctx.jobTry === 1) throw new Error('first try fails');
             return { total: args.a + args.b, at: finishedAt };
           },
