@@ -70,11 +70,8 @@ describe('delay ladder', () => {
   it('waits out the remainder under one unit in the worker without starting a single job early', async () => {
     // Every job here comes out of the ladder with 1–99 ms still to wait, which the worker waits out with a timer.
     // Node timers fire up to a millisecond early by Date.now(), so one sleep is not enough.
-    const baseline = await socketBaseline();
-    const queue = uniqueName('remainder');
     const lateness: number[] = [];
-    const { worker } = await startWorker({
-      queueName: queue,
+    const settings: FixtureWorkerSettings = {
       maxConcurrentJobs: 50,
       handlers: {
         timed: {
@@ -82,66 +79,61 @@ describe('delay ladder', () => {
           handler: (_ctx: JobContext, args: { due: number }) => void lateness.push(Date.now() - args.due),
         },
       },
-    });
-    const client = new RabbitMQClient({ defaultQueue: queue, logLevel: 'silent' });
-    try {
-      for (let round = 0; round < 3; round += 1) {
-        const now = Date.now();
-        await client.enqueueJobs(
-          Array.from({ length: 300 }, (_, i) => {
-            const due = now + 150 + (i % 99);
-            return { name: 'timed', args: { due }, options: { deferUntil: new Date(due) } };
-          }),
-        );
-      }
-      assert.ok(await waitFor(() => lateness.length === 900, 20_000), `${lateness.length} of 900 jobs ran`);
-      const early = lateness.filter((ms) => ms < 0);
-      assert.deepEqual(early, [], `${early.length} of 900 jobs started before their due time`);
-    } finally {
-      await client.close();
-      await worker.close();
-      await deleteJobQueue(queue);
-    }
-    await assertNoSocketLeak(baseline);
+    };
+    await withWorker(
+      settings,
+      async ({ client }) => {
+        for (let round = 0; round < 3; round += 1) {
+          const now = Date.now();
+          await client.enqueueJobs(
+            Array.from({ length: 300 }, (_, i) => {
+              const due = now + 150 + (i % 99);
+              return { name: 'timed', args: { due }, options: { deferUntil: new Date(due) } };
+            }),
+          );
+        }
+        assert.ok(await waitFor(() => lateness.length === 900, 20_000), `${lateness.length} of 900 jobs ran`);
+        const early = lateness.filter((ms) => ms < 0);
+        assert.deepEqual(early, [], `${early.length} of 900 jobs started before their due time`);
+      },
+      { label: 'remainder' },
+    );
   });
 
   it('publishes no outcome for a job a shutdown requeued while the worker waited out its remainder', async () => {
     // The job arrives 99 ms early with arguments that fail the schema. The worker starts waiting; the shutdown
     // requeues the delivery; when the wait ends, dead-lettering it as well would leave the job in two places.
-    const baseline = await socketBaseline();
-    const queue = uniqueName('remainder-shutdown');
     const ran: unknown[] = [];
-    const { worker } = await startWorker({
-      queueName: queue,
+    const settings: FixtureWorkerSettings = {
       handlers: {
         count: { args: z.object({ n: z.number() }), handler: (_ctx: JobContext, args) => void ran.push(args) },
       },
-    });
-    try {
-      const job = {
-        jobId: newJobId(),
-        functionName: 'count',
-        args: [],
-        kwargs: { n: 'not a number' },
-        jobTry: 1,
-        enqueueTime: new Date(),
-        queueName: queue,
-        deferUntil: new Date(Date.now() + 99),
-        expires: null,
-      };
-      await publishRaw('', queue, encodeJobBody(job), jobPublishOptions(job));
-      await waitFor(async () => (await queueDepth(queue)) === 0, 2_000, 5);
-      // Exactly one copy: back in the queue (the shutdown won the race) or in the DLQ (the wait ended first).
-      // The wait is under one unit, so nothing goes through the ladder: once the consumer is gone, counts are final.
-      const { ready, dead } = await stopAndSettle(worker, queue);
-      const copies = ready + dead;
-      assert.equal(copies, 1, `the job exists ${copies} times`);
-      assert.deepEqual(ran, []);
-    } finally {
-      await worker.close();
-      await deleteJobQueue(queue);
-    }
-    await assertNoSocketLeak(baseline);
+    };
+    await withWorker(
+      settings,
+      async ({ worker, queue }) => {
+        const job = {
+          jobId: newJobId(),
+          functionName: 'count',
+          args: [],
+          kwargs: { n: 'not a number' },
+          jobTry: 1,
+          enqueueTime: new Date(),
+          queueName: queue,
+          deferUntil: new Date(Date.now() + 99),
+          expires: null,
+        };
+        await publishRaw('', queue, encodeJobBody(job), jobPublishOptions(job));
+        await waitFor(async () => (await queueDepth(queue)) === 0, 2_000, 5);
+        // Exactly one copy: back in the queue (the shutdown won the race) or in the DLQ (the wait ended first).
+        // The wait is under one unit, so nothing goes through the ladder: once the consumer is gone, counts are final.
+        const { ready, dead } = await stopAndSettle(worker, queue);
+        const copies = ready + dead;
+        assert.equal(copies, 1, `the job exists ${copies} times`);
+        assert.deepEqual(ran, []);
+      },
+      { label: 'remainder-shutdown' },
+    );
   });
 
   it('holds 200 distinct delays in the fixed set of ladder queues, creating none', async () => {
