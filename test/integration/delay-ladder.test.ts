@@ -13,6 +13,7 @@ import { closeAdmin, deleteJobQueue, queueDepth, uniqueName, waitFor } from '../
 import {
   assertNoSocketLeak,
   events,
+  hasEvent,
   ladderQueues,
   publishRaw,
   pythonIsoformat,
@@ -104,32 +105,55 @@ describe('delay ladder', () => {
     // The job arrives 99 ms early with arguments that fail the schema. The worker starts waiting; the shutdown
     // requeues the delivery; when the wait ends, dead-lettering it as well would leave the job in two places.
     const ran: unknown[] = [];
+    // The seam: the process's clock stands still from the publish until shutdown has requeued, so the worker
+    // is certainly still waiting out the remainder when the shutdown comes. onShutdown (which runs before the
+    // connection closes) starts the clock again and returns only after a 100 ms timer: the worker's pending
+    // wait (under 99 ms left) fires before it, so the wait ends while an outcome could still be published.
+    const realNow = Date.now;
+    let frozenAt: number | undefined;
+    const thaw = async (): Promise<void> => {
+      frozenAt = undefined;
+      Date.now = realNow;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    };
     const settings: FixtureWorkerSettings = {
+      onShutdown: thaw,
       handlers: {
         count: { args: z.object({ n: z.number() }), handler: (_ctx: JobContext, args) => void ran.push(args) },
       },
     };
     await withWorker(
       settings,
-      async ({ worker, queue }) => {
-        const job = {
-          jobId: newJobId(),
-          functionName: 'count',
-          args: [],
-          kwargs: { n: 'not a number' },
-          jobTry: 1,
-          enqueueTime: new Date(),
-          queueName: queue,
-          deferUntil: new Date(Date.now() + 99),
-          expires: null,
-        };
-        await publishRaw('', queue, encodeJobBody(job), jobPublishOptions(job));
-        await waitFor(async () => (await queueDepth(queue)) === 0, 2_000, 5);
-        // Exactly one copy: back in the queue (the shutdown won the race) or in the DLQ (the wait ended first).
-        // The wait is under one unit, so nothing goes through the ladder: once the consumer is gone, counts are final.
-        const { ready, dead } = await stopAndSettle(worker, queue);
-        const copies = ready + dead;
-        assert.equal(copies, 1, `the job exists ${copies} times`);
+      async ({ worker, logger, queue }) => {
+        frozenAt = realNow();
+        Date.now = () => frozenAt ?? realNow();
+        let closing: Promise<void>;
+        try {
+          const job = {
+            jobId: newJobId(),
+            functionName: 'count',
+            args: [],
+            kwargs: { n: 'not a number' },
+            jobTry: 1,
+            enqueueTime: new Date(frozenAt),
+            queueName: queue,
+            deferUntil: new Date(frozenAt + 99),
+            expires: null,
+          };
+          await publishRaw('', queue, encodeJobBody(job), jobPublishOptions(job));
+          assert.ok(await waitFor(async () => (await queueDepth(queue)) === 0, 2_000, 5), 'not delivered');
+          closing = worker.close();
+          assert.ok(await waitFor(() => hasEvent(logger, 'worker.stopping')));
+          assert.equal(events(logger, 'job.requeued').length, 1, 'shutdown requeued the waiting delivery');
+          assert.equal(await queueDepth(`${queue}_dlq`), 0, 'the wait had not ended');
+          await closing;
+          assert.equal(frozenAt, undefined, 'onShutdown ran');
+        } finally {
+          Date.now = realNow;
+        }
+        // Exactly one copy, back in the queue. The wait is under one unit, so nothing goes through the
+        // ladder: once the consumer is gone, the counts are final.
+        assert.deepEqual(await stopAndSettle(worker, queue), { ready: 1, dead: 0 });
         assert.deepEqual(ran, []);
       },
       { label: 'remainder-shutdown' },
