@@ -48,6 +48,15 @@ export async function queueDepth(queue: string): Promise<number | undefined> {
   }
 }
 
+/** Consumers on `queue`, or undefined when it does not exist. */
+export async function consumerCount(queue: string): Promise<number | undefined> {
+  try {
+    return await withChannel(async (channel) => (await channel.checkQueue(queue)).consumerCount);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Takes every ready message out of `queue` (acked), oldest first. */
 export async function drainQueue(queue: string): Promise<GetMessage[]> {
   return withChannel(async (channel) => {

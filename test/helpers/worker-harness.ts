@@ -13,7 +13,16 @@ import type { QueueType, WorkerSettings } from '../../runtime/types.js';
 import { Worker } from '../../runtime/worker/worker.js';
 import { newJobId } from '../../runtime/wire-format.js';
 import type { JobEnvelope } from '../../runtime/wire-format.js';
-import { openSockets, queueDepth, recordingLogger, run, uniqueName, waitFor, withChannel } from './broker.js';
+import {
+  consumerCount,
+  openSockets,
+  queueDepth,
+  recordingLogger,
+  run,
+  uniqueName,
+  waitFor,
+  withChannel,
+} from './broker.js';
 
 export type RecordingLogger = ReturnType<typeof recordingLogger>;
 
@@ -111,6 +120,20 @@ export async function waitForDepth(queue: string, count: number, timeout = 15_00
     50,
   );
   assert.ok(reached, `queue ${queue} holds ${String(last)} messages, expected ${count}, after ${timeout} ms`);
+}
+
+/**
+ * Stops the worker and waits until the broker has taken back whatever it still held: its consumer is gone
+ * from `queue`, and the queue handles a consumer's channel going and the return of its unacked messages as
+ * one step. From then on nothing but the delay ladder can change `queue` or its DLQ, so the depths
+ * returned are final for every job that does not go through the ladder (spyOnLadder counts those).
+ */
+export async function stopAndSettle(worker: Worker, queue: string): Promise<{ ready: number; dead: number }> {
+  await worker.close();
+  let consumers: number | undefined;
+  const gone = await waitFor(async () => (consumers = await consumerCount(queue)) === 0, 10_000);
+  assert.ok(gone, `queue ${queue} still has ${String(consumers)} consumers after the worker stopped`);
+  return { ready: (await queueDepth(queue)) ?? 0, dead: (await queueDepth(`${queue}_dlq`)) ?? 0 };
 }
 
 /** Takes one ready message and closes the channel without acking it: what a worker that dies mid-job does. */

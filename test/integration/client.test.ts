@@ -9,6 +9,7 @@ import {
   InvalidSchedule,
   MAX_DELAY_MS,
   MessageTooLarge,
+  PublishNacked,
   PublishReturned,
   RabbitMQClient,
   Worker,
@@ -148,6 +149,48 @@ describe('RabbitMQClient', () => {
       return true;
     });
   });
+
+  for (const queueType of ['quorum', 'classic'] as const)
+    it(`rejects with PublishNacked what a full ${queueType} queue refuses, and queues exactly what it confirmed`, async () => {
+      // The way a user meets a nack: an operator's policy caps the queue's length. Quorum job queues are
+      // declared with x-overflow: reject-publish; a classic one (declared without arguments) gets it from the policy.
+      const queue = newQueue(`full-${queueType}`);
+      const policy = `${queue}-cap`;
+      const definition = { 'max-length': 2, ...(queueType === 'classic' ? { overflow: 'reject-publish' } : {}) };
+      await run('rabbitmqctl', [
+        '-q',
+        'set_policy',
+        '--apply-to',
+        'queues',
+        '--priority',
+        '100',
+        policy,
+        `^${queue}$`,
+        JSON.stringify(definition),
+      ]);
+      closers.push(() => run('rabbitmqctl', ['-q', 'clear_policy', policy]));
+      const client = newClient({ queue, queueType });
+      // One at a time: a quorum queue learns it is over its limit after the write that crossed it, so
+      // concurrent publishes may all pass, and even one by one it keeps one more than the limit.
+      const confirmed: string[] = [];
+      const refused: unknown[] = [];
+      for (const letter of 'abcdef') {
+        const jobId = letter.repeat(32);
+        await client.enqueueJob('work', {}, { jobId }).then(
+          () => confirmed.push(jobId),
+          (err: unknown) => refused.push(err),
+        );
+      }
+      assert.equal(confirmed.length, queueType === 'classic' ? 2 : 3, `confirmed: ${confirmed.join(', ')}`);
+      assert.equal(refused.length, 6 - confirmed.length, 'once full, every later enqueue is refused');
+      for (const err of refused) {
+        assert.ok(err instanceof PublishNacked, String(err));
+        assert.equal(err.code, 'PUBLISH_NACKED');
+        assert.match(err.message, new RegExp(`the broker refused message \\w+ for queue "${queue}"`));
+      }
+      const queued = (await drainQueue(queue)).map((message) => String(message.properties.messageId));
+      assert.deepEqual(queued, confirmed, 'every confirmed job is queued, and nothing else');
+    });
 
   it('fails a bad URL within connectionTimeout, on one line, without the password', async () => {
     const client = newClient({ url: 'amqp://guest:s3cret-pass@127.0.0.1:1', connectionTimeout: 1_500 });

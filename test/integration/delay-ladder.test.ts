@@ -13,14 +13,17 @@ import { closeAdmin, deleteJobQueue, queueDepth, uniqueName, waitFor } from '../
 import {
   assertNoSocketLeak,
   events,
+  hasEvent,
   ladderQueues,
   publishRaw,
   pythonIsoformat,
   removeFromQueue,
-  sleep,
   socketBaseline,
   startWorker,
+  stopAndSettle,
 } from '../helpers/worker-harness.js';
+import { ladderDepth, stopAndSettleAll, withWorker } from '../helpers/with-worker.js';
+import type { FixtureWorkerSettings, WorkerFixture } from '../helpers/with-worker.js';
 
 after(closeAdmin);
 
@@ -32,11 +35,8 @@ function percentile(sorted: readonly number[], p: number): number {
 
 describe('delay ladder', () => {
   it('never starts any of 500 jobs with random delays up to 5 s before its due time', async () => {
-    const baseline = await socketBaseline();
-    const queue = uniqueName('lateness');
     const lateness: number[] = [];
-    const { worker } = await startWorker({
-      queue,
+    const settings: FixtureWorkerSettings = {
       maxConcurrentJobs: 50,
       handlers: {
         timed: {
@@ -44,39 +44,35 @@ describe('delay ladder', () => {
           handler: (_ctx: JobContext, args: { due: number }) => void lateness.push(Date.now() - args.due),
         },
       },
-    });
-    const client = new RabbitMQClient({ queue, logLevel: 'silent' });
-    try {
-      const now = Date.now();
-      const requests = Array.from({ length: 500 }, () => {
-        const due = now + Math.floor(Math.random() * 5_000);
-        return { name: 'timed', args: { due }, options: { deferUntil: new Date(due) } };
-      });
-      await client.enqueueJobs(requests);
-      assert.ok(await waitFor(() => lateness.length === 500, 30_000), `${lateness.length} of 500 jobs ran`);
-      const sorted = [...lateness].sort((a, b) => a - b);
-      const [p50, p99, max] = [percentile(sorted, 50), percentile(sorted, 99), sorted.at(-1) ?? Number.NaN];
-      console.log(`lateness of 500 jobs with random delays up to 5 s: p50 ${p50} ms, p99 ${p99} ms, max ${max} ms`);
-      assert.equal(sorted.filter((ms) => ms < 0).length, 0, `jobs ran early by up to ${-(sorted[0] ?? 0)} ms`);
-      assert.ok(max < 5_000, `a job ran ${max} ms late`);
-      await sleep(300);
-      assert.equal(lateness.length, 500, 'a job ran twice');
-    } finally {
-      await client.close();
-      await worker.close();
-      await deleteJobQueue(queue);
-    }
-    await assertNoSocketLeak(baseline);
+    };
+    await withWorker(
+      settings,
+      async ({ worker, client, queue, delayPrefix }) => {
+        const now = Date.now();
+        const requests = Array.from({ length: 500 }, () => {
+          const due = now + Math.floor(Math.random() * 5_000);
+          return { name: 'timed', args: { due }, options: { deferUntil: new Date(due) } };
+        });
+        await client.enqueueJobs(requests);
+        assert.ok(await waitFor(() => lateness.length === 500, 30_000), `${lateness.length} of 500 jobs ran`);
+        const sorted = [...lateness].sort((a, b) => a - b);
+        const [p50, p99, max] = [percentile(sorted, 50), percentile(sorted, 99), sorted.at(-1) ?? Number.NaN];
+        console.log(`lateness of 500 jobs with random delays up to 5 s: p50 ${p50} ms, p99 ${p99} ms, max ${max} ms`);
+        assert.equal(sorted.filter((ms) => ms < 0).length, 0, `jobs ran early by up to ${-(sorted[0] ?? 0)} ms`);
+        assert.ok(max < 5_000, `a job ran ${max} ms late`);
+        // With the worker stopped and the test's ladder empty, no copy of any job is still on its way.
+        assert.deepEqual(await stopAndSettleAll(worker, queue, delayPrefix), { ready: 0, dead: 0 });
+        assert.equal(lateness.length, 500, 'a job ran twice');
+      },
+      { label: 'lateness', privateLadder: true },
+    );
   });
 
   it('waits out the remainder under one unit in the worker without starting a single job early', async () => {
     // Every job here comes out of the ladder with 1–99 ms still to wait, which the worker waits out with a timer.
     // Node timers fire up to a millisecond early by Date.now(), so one sleep is not enough.
-    const baseline = await socketBaseline();
-    const queue = uniqueName('remainder');
     const lateness: number[] = [];
-    const { worker } = await startWorker({
-      queue,
+    const settings: FixtureWorkerSettings = {
       maxConcurrentJobs: 50,
       handlers: {
         timed: {
@@ -84,66 +80,84 @@ describe('delay ladder', () => {
           handler: (_ctx: JobContext, args: { due: number }) => void lateness.push(Date.now() - args.due),
         },
       },
-    });
-    const client = new RabbitMQClient({ queue, logLevel: 'silent' });
-    try {
-      for (let round = 0; round < 3; round += 1) {
-        const now = Date.now();
-        await client.enqueueJobs(
-          Array.from({ length: 300 }, (_, i) => {
-            const due = now + 150 + (i % 99);
-            return { name: 'timed', args: { due }, options: { deferUntil: new Date(due) } };
-          }),
-        );
-      }
-      assert.ok(await waitFor(() => lateness.length === 900, 20_000), `${lateness.length} of 900 jobs ran`);
-      const early = lateness.filter((ms) => ms < 0);
-      assert.deepEqual(early, [], `${early.length} of 900 jobs started before their due time`);
-    } finally {
-      await client.close();
-      await worker.close();
-      await deleteJobQueue(queue);
-    }
-    await assertNoSocketLeak(baseline);
+    };
+    await withWorker(
+      settings,
+      async ({ client }) => {
+        for (let round = 0; round < 3; round += 1) {
+          const now = Date.now();
+          await client.enqueueJobs(
+            Array.from({ length: 300 }, (_, i) => {
+              const due = now + 150 + (i % 99);
+              return { name: 'timed', args: { due }, options: { deferUntil: new Date(due) } };
+            }),
+          );
+        }
+        assert.ok(await waitFor(() => lateness.length === 900, 20_000), `${lateness.length} of 900 jobs ran`);
+        const early = lateness.filter((ms) => ms < 0);
+        assert.deepEqual(early, [], `${early.length} of 900 jobs started before their due time`);
+      },
+      { label: 'remainder' },
+    );
   });
 
   it('publishes no outcome for a job a shutdown requeued while the worker waited out its remainder', async () => {
     // The job arrives 99 ms early with arguments that fail the schema. The worker starts waiting; the shutdown
     // requeues the delivery; when the wait ends, dead-lettering it as well would leave the job in two places.
-    const baseline = await socketBaseline();
-    const queue = uniqueName('remainder-shutdown');
     const ran: unknown[] = [];
-    const { worker } = await startWorker({
-      queue,
+    // The seam: the process's clock stands still from the publish until shutdown has requeued, so the worker
+    // is certainly still waiting out the remainder when the shutdown comes. onShutdown (which runs before the
+    // connection closes) starts the clock again and returns only after a 100 ms timer: the worker's pending
+    // wait (under 99 ms left) fires before it, so the wait ends while an outcome could still be published.
+    const realNow = Date.now;
+    let frozenAt: number | undefined;
+    const thaw = async (): Promise<void> => {
+      frozenAt = undefined;
+      Date.now = realNow;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    };
+    const settings: FixtureWorkerSettings = {
+      onShutdown: thaw,
       handlers: {
         count: { args: z.object({ n: z.number() }), handler: (_ctx: JobContext, args) => void ran.push(args) },
       },
-    });
-    try {
-      const job = {
-        jobId: newJobId(),
-        functionName: 'count',
-        args: [],
-        kwargs: { n: 'not a number' },
-        jobTry: 1,
-        enqueueTime: new Date(),
-        queueName: queue,
-        deferUntil: new Date(Date.now() + 99),
-        expires: null,
-      };
-      await publishRaw('', queue, encodeJobBody(job), jobPublishOptions(job));
-      await waitFor(async () => (await queueDepth(queue)) === 0, 2_000, 5);
-      await worker.close();
-      await sleep(300);
-      // Exactly one copy: back in the queue (the shutdown won the race) or in the DLQ (the wait ended first).
-      const copies = ((await queueDepth(queue)) ?? 0) + ((await queueDepth(`${queue}_dlq`)) ?? 0);
-      assert.equal(copies, 1, `the job exists ${copies} times`);
-      assert.deepEqual(ran, []);
-    } finally {
-      await worker.close();
-      await deleteJobQueue(queue);
-    }
-    await assertNoSocketLeak(baseline);
+    };
+    await withWorker(
+      settings,
+      async ({ worker, logger, queue }) => {
+        frozenAt = realNow();
+        Date.now = () => frozenAt ?? realNow();
+        let closing: Promise<void>;
+        try {
+          const job = {
+            jobId: newJobId(),
+            functionName: 'count',
+            args: [],
+            kwargs: { n: 'not a number' },
+            jobTry: 1,
+            enqueueTime: new Date(frozenAt),
+            queueName: queue,
+            deferUntil: new Date(frozenAt + 99),
+            expires: null,
+          };
+          await publishRaw('', queue, encodeJobBody(job), jobPublishOptions(job));
+          assert.ok(await waitFor(async () => (await queueDepth(queue)) === 0, 2_000, 5), 'not delivered');
+          closing = worker.close();
+          assert.ok(await waitFor(() => hasEvent(logger, 'worker.stopping')));
+          assert.equal(events(logger, 'job.requeued').length, 1, 'shutdown requeued the waiting delivery');
+          assert.equal(await queueDepth(`${queue}_dlq`), 0, 'the wait had not ended');
+          await closing;
+          assert.equal(frozenAt, undefined, 'onShutdown ran');
+        } finally {
+          Date.now = realNow;
+        }
+        // Exactly one copy, back in the queue. The wait is under one unit, so nothing goes through the
+        // ladder: once the consumer is gone, the counts are final.
+        assert.deepEqual(await stopAndSettle(worker, queue), { ready: 1, dead: 0 });
+        assert.deepEqual(ran, []);
+      },
+      { label: 'remainder-shutdown' },
+    );
   });
 
   it('holds 200 distinct delays in the fixed set of ladder queues, creating none', async () => {
@@ -192,11 +206,8 @@ describe('delay ladder', () => {
   });
 
   it('holds a retry or a Python defer_until longer than the ladder in steps, instead of redelivering it in a loop', async () => {
-    const baseline = await socketBaseline();
-    const queue = uniqueName('beyond');
     const runs: number[] = [];
-    const { worker, logger } = await startWorker({
-      queue,
+    const settings: FixtureWorkerSettings = {
       queueType: 'classic',
       handlers: {
         farAway: (ctx: JobContext) => {
@@ -204,17 +215,12 @@ describe('delay ladder', () => {
           throw new Retry({ defer: MAX_DELAY_MS + 86_400_000 });
         },
       },
-    });
-    const client = new RabbitMQClient({ queue, queueType: 'classic', logLevel: 'silent' });
-    const ids = new Set<string>();
-    let removed: number | undefined;
-    const top = delayNames('arq').levelQueue(DELAY_LEVELS - 1);
-    try {
-      const retried = await client.enqueueJob('farAway', {});
-      ids.add(retried.jobId);
+    };
+    const scenario = async ({ worker, logger, client, queue, delayPrefix }: WorkerFixture): Promise<void> => {
+      const top = delayNames(delayPrefix).levelQueue(DELAY_LEVELS - 1);
+      await client.enqueueJob('farAway', {});
       // A Python producer may defer by more than the ladder holds (60 days here).
       const pythonId = 'c0ffee00c0ffee00c0ffee00c0ffee00';
-      ids.add(pythonId);
       const body =
         `{"job_id": "${pythonId}", "function": "farAway", "args": [], "kwargs": {}, "job_try": 1, ` +
         `"enqueue_time": "${pythonIsoformat(new Date())}", "start_time": null, "end_time": null, "queue_name": "${queue}", ` +
@@ -225,26 +231,27 @@ describe('delay ladder', () => {
         messageId: 'python-random-id',
         headers: { 'x-retry-count': 0 },
       });
-      ids.add('python-random-id');
 
       assert.ok(await waitFor(() => runs.length > 0, 10_000), 'the retried job did not run');
       await waitFor(() => events(logger, 'job.deferred').length >= 1 && worker.stats.retried >= 1, 10_000);
-      await sleep(1_000);
+      // Settled: the worker stopped and both messages sit in the top level of the test's ladder, which holds
+      // nothing else; its TTL is ~19 days, so nothing moves before the test ends.
+      await stopAndSettle(worker, queue);
+      let where = '';
+      const parked = await waitFor(async () => {
+        const [inTop, inLadder] = [await queueDepth(top), await ladderDepth(delayPrefix)];
+        where = `${inTop} in ${top}, ${inLadder} in the ladder`;
+        return inTop === 2 && inLadder === 2;
+      });
+      assert.ok(parked, where);
       assert.deepEqual(runs, [1], 'the job ran again instead of waiting');
       assert.deepEqual(events(logger, 'job.outcome_unpublished'), [], 'an outcome could not be published');
       assert.equal(worker.stats.retried, 1);
       assert.equal(events(logger, 'job.deferred').length, 1);
       assert.equal(await queueDepth(queue), 0);
       assert.equal(await queueDepth(`${queue}_dlq`), 0);
-    } finally {
-      await client.close();
-      await worker.close();
-      await deleteJobQueue(queue);
-      // Both wait in the ladder's top level for ~19 days; take them out so the shared ladder stays clean.
-      removed = await removeFromQueue(top, ids);
-    }
-    assert.equal(removed, 2, `${removed} of the 2 long-delayed messages found in ${top}`);
-    await assertNoSocketLeak(baseline);
+    };
+    await withWorker(settings, scenario, { label: 'beyond', privateLadder: true, client: { queueType: 'classic' } });
   });
 
   it('refuses at enqueue a deferral longer than the ladder holds', async () => {

@@ -6,7 +6,8 @@ import { after, describe, it } from 'node:test';
 import { listDeadLetters } from '../../runtime/index.js';
 import { QUORUM_DELIVERY_LIMIT } from '../../runtime/topology/queue-topology.js';
 import { encodeJobBody, jobPublishOptions, newJobId } from '../../runtime/wire-format.js';
-import { closeAdmin, deleteJobQueue, queueDepth, uniqueName, withChannel } from '../helpers/broker.js';
+import type { GetMessage } from 'amqplib';
+import { closeAdmin, deleteJobQueue, queueDepth, uniqueName, waitFor, withChannel } from '../helpers/broker.js';
 import {
   assertNoSocketLeak,
   consumeAll,
@@ -35,21 +36,27 @@ function poisonJob(queue: string) {
   return { job, body: encodeJobBody(job), options: jobPublishOptions(job) };
 }
 
-/** Consumes one delivery and closes the channel without acking it; resolves with what the broker sent. */
+/**
+ * Consumes one delivery and closes the channel without acking it; resolves with what the broker sent, or
+ * with undefined once the message is in `<queue>_dlq` instead (the broker dead-lettered it).
+ */
 async function dieHoldingIt(queue: string): Promise<{ redelivered: boolean; deliveryCount: unknown } | undefined> {
   return withChannel(async (channel) => {
     await channel.prefetch(1);
-    const delivery = await new Promise<{ redelivered: boolean; deliveryCount: unknown } | undefined>((resolve) => {
-      const timer = setTimeout(() => resolve(undefined), 1_000);
-      void channel.consume(queue, (message) => {
-        if (!message) return;
-        clearTimeout(timer);
-        resolve({
-          redelivered: message.fields.redelivered,
-          deliveryCount: (message.properties.headers ?? {})['x-delivery-count'],
-        });
-      });
+    let delivery: { redelivered: boolean; deliveryCount: unknown } | undefined;
+    void channel.consume(queue, (message) => {
+      if (!message || delivery) return;
+      delivery = {
+        redelivered: message.fields.redelivered,
+        deliveryCount: (message.properties.headers ?? {})['x-delivery-count'],
+      };
     });
+    const settled = await waitFor(
+      async () => delivery !== undefined || (await queueDepth(`${queue}_dlq`)) === 1,
+      10_000,
+      10,
+    );
+    assert.ok(settled, 'neither delivered nor dead-lettered within 10 s');
     return delivery;
   });
 }
@@ -116,9 +123,16 @@ describe('delivery limit', () => {
       let deliveries = 0;
       await withChannel(async (channel) => {
         for (let i = 0; i < QUORUM_DELIVERY_LIMIT + 5; i += 1) {
-          const message =
-            (await channel.get(queue, { noAck: false })) ||
-            (await new Promise((resolve) => setTimeout(resolve, 200)).then(() => channel.get(queue, { noAck: false })));
+          // A nacked message is back in a moment, unless the broker dead-lettered it instead.
+          let message: GetMessage | false = false;
+          const settled = await waitFor(
+            async () =>
+              Boolean((message = await channel.get(queue, { noAck: false }))) ||
+              (await queueDepth(`${queue}_dlq`)) === 1,
+            10_000,
+            10,
+          );
+          assert.ok(settled, 'neither back nor dead-lettered within 10 s');
           if (!message) break;
           deliveries += 1;
           channel.nack(message, false, true);

@@ -7,6 +7,7 @@ import { NonRetryable, RabbitMQClient, Worker } from '../../runtime/index.js';
 import type { JobContext } from '../../runtime/index.js';
 import {
   closeAdmin,
+  consumerCount,
   deleteJobQueue,
   withChannel,
   queueDepth,
@@ -194,17 +195,19 @@ describe('rabbitmq-arq dlq', () => {
       triesSeen.add(ctx.jobTry);
       completed.set(args.n, (completed.get(args.n) ?? 0) + 1);
     };
-    const worker = new Worker({
-      handlers: { flaky },
-      queue,
-      maxRetries: 1,
-      retryBackoff: 50,
-      maxConcurrentJobs: 50,
-      statsInterval: 0,
-      handleSignals: false,
-      logger: recordingLogger(),
-    });
-    const running = worker.run();
+    const newWorker = (): Worker =>
+      new Worker({
+        handlers: { flaky },
+        queue,
+        maxRetries: 1,
+        retryBackoff: 50,
+        maxConcurrentJobs: 50,
+        statsInterval: 0,
+        handleSignals: false,
+        logger: recordingLogger(),
+      });
+    let worker = newWorker();
+    let running = worker.run();
     const client = new RabbitMQClient({ queue, logger: recordingLogger() });
     try {
       await client.enqueueJobs(Array.from({ length: total }, (_, n) => ({ name: 'flaky', args: { n } })));
@@ -241,7 +244,11 @@ describe('rabbitmq-arq dlq', () => {
       assert.equal(replay.code, 0, replay.stderr);
       assert.equal(replay.stdout, `replayed ${total} jobs into ${queue}; 0 left in ${queue}_dlq\n`);
       assert.ok(await waitFor(() => completed.size === total, 60_000), `${completed.size} of ${total} completed`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Settled: the worker stopped and the queue has taken back whatever it held (its retries skip the ladder).
+      await worker.close();
+      await running;
+      assert.ok(await waitFor(async () => (await consumerCount(queue)) === 0, 10_000), 'the consumer is still there');
+      assert.equal(await queueDepth(queue), 0);
       assert.deepEqual(
         [...completed.values()].filter((count) => count !== 1),
         [],
@@ -251,6 +258,8 @@ describe('rabbitmq-arq dlq', () => {
       assert.equal(await queueDepth(`${queue}_dlq`), 0);
 
       failing = true;
+      worker = newWorker();
+      running = worker.run();
       await client.enqueueJob('flaky', { n: -1 }, { jobId: 'one-dead' });
       assert.ok(await waitFor(async () => (await queueDepth(`${queue}_dlq`)) === 1, 30_000));
       const refused = await rabbitmqArq('dlq', 'purge', '-q', queue);

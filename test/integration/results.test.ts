@@ -14,7 +14,7 @@ import { isoDate } from '../../runtime/define-jobs.js';
 import { JobFailed, JobNotFound, NonRetryable, ResultStoreUnavailable, ResultTimeout } from '../../runtime/errors.js';
 import type { JobStatus } from '../../runtime/results/job-record.js';
 import type { JobContext } from '../../runtime/types.js';
-import { closeAdmin, deleteJobQueue, queueDepth, uniqueName, waitFor } from '../helpers/broker.js';
+import { closeAdmin, consumerCount, deleteJobQueue, queueDepth, uniqueName, waitFor } from '../helpers/broker.js';
 import { events, startWorker } from '../helpers/worker-harness.js';
 import { PrivateRedis, REDIS_URL, deleteKeys, uniquePrefix } from '../helpers/redis.js';
 
@@ -83,7 +83,8 @@ describe('results and status', () => {
         sum: {
           result: resultSchema,
           handler: async (ctx: JobContext, args: { a: number; b: number }) => {
-            await new Promise((resolve) => setTimeout(resolve, 150));
+            // Each attempt stays in progress until the watcher has seen it so (a fixed sleep can be missed under load).
+            assert.ok(await waitFor(() => watch.seen.at(-1) === 'in_progress', 10_000), 'in_progress never seen');
             if (ctx.jobTry === 1) throw new Error('first try fails');
             return { total: args.a + args.b, at: finishedAt };
           },
@@ -226,8 +227,13 @@ describe('abort', () => {
       return true;
     });
     assert.ok(Date.now() - asked < 5_000, 'the running handler was stopped, not waited out');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Settled: the worker process has stopped and the queue has seen its consumer go (and taken back what it held).
+    await stopChild(child);
+    assert.ok(await waitFor(async () => (await consumerCount(queue)) === 0, 10_000), 'the consumer is still there');
     assert.equal(seen.filter((e) => e.event === 'start').length, 1, 'not retried');
+    const exit = seen.find((e) => e.event === 'exit') as { stats?: Record<string, number> } | undefined;
+    assert.equal(exit?.stats?.retried, 0, 'no retry is on its way through the ladder');
+    assert.equal(exit?.stats?.aborted, 1);
     assert.equal(seen.filter((e) => e.event === 'done').length, 0);
     assert.equal(await queueDepth(queue), 0);
     assert.equal(await queueDepth(`${queue}_dlq`), 0);

@@ -1,8 +1,8 @@
 /** Hooks, stats and startup failures of an in-process worker. */
 import * as assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
-import { RabbitMQClient, StartupFailed, Worker } from '../../runtime/index.js';
-import type { JobOutcome, Locale, WorkerSettings } from '../../runtime/index.js';
+import { StartupFailed, Worker } from '../../runtime/index.js';
+import type { JobOutcome, Locale } from '../../runtime/index.js';
 import {
   closeAdmin,
   deleteJobQueue,
@@ -12,9 +12,10 @@ import {
   uniqueName,
   waitFor,
 } from '../helpers/broker.js';
+import { withWorker } from '../helpers/with-worker.js';
+import type { FixtureWorkerSettings } from '../helpers/with-worker.js';
 
 const queues: string[] = [];
-const cleanups: Array<() => Promise<unknown>> = [];
 
 function newQueue(label: string): string {
   const queue = uniqueName(label);
@@ -22,31 +23,7 @@ function newQueue(label: string): string {
   return queue;
 }
 
-function startWorker(settings: Partial<WorkerSettings> & Pick<WorkerSettings, 'handlers' | 'queue'>): {
-  worker: Worker;
-  running: Promise<void>;
-} {
-  const worker = new Worker({ handleSignals: false, statsInterval: 0, logger: recordingLogger(), ...settings });
-  const running = worker.run();
-  running.catch(() => undefined);
-  cleanups.push(async () => {
-    await worker.close();
-    await running.catch(() => undefined);
-  });
-  return { worker, running };
-}
-
-async function enqueue(queue: string, name: string, args: Record<string, unknown> = {}): Promise<void> {
-  const client = new RabbitMQClient({ queue, logger: recordingLogger() });
-  try {
-    await client.enqueueJob(name, args);
-  } finally {
-    await client.close();
-  }
-}
-
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
   for (const queue of queues.splice(0)) await deleteJobQueue(queue);
 });
 
@@ -54,13 +31,9 @@ after(closeAdmin);
 
 describe('worker lifecycle', () => {
   it('runs hooks in order, shares state, and a throwing onJobEnd leaves a completed job completed', async () => {
-    const queue = newQueue('hooks');
     const calls: string[] = [];
     const outcomes: JobOutcome[] = [];
-    const logger = recordingLogger();
-    const { worker, running } = startWorker({
-      queue,
-      logger,
+    const settings: FixtureWorkerSettings = {
       onStartup: (state) => {
         calls.push('startup');
         state.db = 'connected';
@@ -78,19 +51,25 @@ describe('worker lifecycle', () => {
         throw new Error('onJobEnd broke');
       },
       onShutdown: (state) => void calls.push(`shutdown ${String(state.db)}`),
-    });
-    await waitFor(() => calls.includes('startup'));
-    await enqueue(queue, 'work');
-    assert.ok(await waitFor(() => calls.includes('end')));
-    await worker.close();
-    await running;
-    assert.deepEqual(calls, ['startup', 'start connected', 'handler connected', 'end', 'shutdown connected']);
-    assert.deepEqual(outcomes, [{ status: 'complete', result: 42 }]);
-    assert.equal(worker.stats.completed, 1);
-    assert.equal(worker.stats.failed, 0);
-    assert.equal(await queueDepth(queue), 0, 'acked, not retried');
-    assert.equal(await queueDepth(`${queue}_dlq`), 0);
-    assert.ok(logger.lines.some((line) => line.level === 'error' && /onJobEnd broke/.test(line.message)));
+    };
+    await withWorker(
+      settings,
+      async ({ worker, logger, running, client, queue }) => {
+        assert.deepEqual(calls, ['startup']);
+        await client.enqueueJob('work');
+        assert.ok(await waitFor(() => calls.includes('end')));
+        await worker.close();
+        await running;
+        assert.deepEqual(calls, ['startup', 'start connected', 'handler connected', 'end', 'shutdown connected']);
+        assert.deepEqual(outcomes, [{ status: 'complete', result: 42 }]);
+        assert.equal(worker.stats.completed, 1);
+        assert.equal(worker.stats.failed, 0);
+        assert.equal(await queueDepth(queue), 0, 'acked, not retried');
+        assert.equal(await queueDepth(`${queue}_dlq`), 0);
+        assert.ok(logger.lines.some((line) => line.level === 'error' && /onJobEnd broke/.test(line.message)));
+      },
+      { label: 'hooks' },
+    );
   });
 
   it('a throwing onStartup stops the worker with a clear error and closes its connection', async () => {
@@ -122,12 +101,8 @@ describe('worker lifecycle', () => {
     ['zh-CN', /◆ 2 个任务完成 ◆ 1 个失败 ◆ 1 个重试 ◆ 0 个待完成 ◆ 0 个死信/],
   ] as Array<[Locale, RegExp]>) {
     it(`logs the stats line every statsInterval (${locale})`, async () => {
-      const queue = newQueue(`stats-${locale}`);
-      const logger = recordingLogger();
       let first = true;
-      startWorker({
-        queue,
-        logger,
+      const settings: FixtureWorkerSettings = {
         locale,
         statsInterval: 200,
         retryBackoff: 50,
@@ -140,16 +115,21 @@ describe('worker lifecycle', () => {
           },
           other: () => undefined,
         },
-      });
-      await waitFor(() => logger.lines.some((line) => line.fields?.event === 'worker.started'));
-      await enqueue(queue, 'work');
-      await enqueue(queue, 'other');
-      assert.ok(
-        await waitFor(
-          () => logger.lines.some((line) => line.fields?.event === 'worker.stats' && pattern.test(line.message)),
-          10_000,
-        ),
-        logger.lines.map((line) => line.message).join('\n'),
+      };
+      await withWorker(
+        settings,
+        async ({ logger, client }) => {
+          await client.enqueueJob('work');
+          await client.enqueueJob('other');
+          assert.ok(
+            await waitFor(
+              () => logger.lines.some((line) => line.fields?.event === 'worker.stats' && pattern.test(line.message)),
+              10_000,
+            ),
+            logger.lines.map((line) => line.message).join('\n'),
+          );
+        },
+        { label: `stats-${locale}` },
       );
     });
   }

@@ -157,13 +157,17 @@ describe('worker processes', () => {
 
   it('a second SIGTERM cuts the wait short and still requeues the running job', async () => {
     const queue = newQueue('second-signal');
-    const worker = startWorker({ QUEUE: queue, SHUTDOWN_TIMEOUT: '30000' });
+    const port = await freePort();
+    const worker = startWorker({ QUEUE: queue, SHUTDOWN_TIMEOUT: '30000', HEALTH_PORT: String(port) });
     await worker.ready;
     await client(queue).enqueueJob('sleep', { id: 'slow', ms: 20_000 });
     assert.ok(await waitFor(() => worker.events.some((e) => e.event === 'start')));
     const started = Date.now();
     worker.child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The second signal must come once the first one started the graceful stop, which /readyz shows.
+    const readyz = async (): Promise<number> =>
+      (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => ({ status: 0 }))).status;
+    assert.ok(await waitFor(async () => (await readyz()) === 503, 5_000), 'the first SIGTERM started no stop');
     worker.child.kill('SIGTERM');
     assert.equal((await worker.exited).code, 0);
     assert.ok(Date.now() - started < 10_000, 'did not wait for the 30 s grace period');

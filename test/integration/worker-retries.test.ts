@@ -3,20 +3,11 @@
 import * as assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { z } from 'zod';
-import { RabbitMQClient } from '../../runtime/client/client.js';
 import { delayNames, routeDelay } from '../../runtime/topology/delay-topology.js';
 import { NonRetryable, Retry } from '../../runtime/errors.js';
 import type { JobContext, JobOutcome } from '../../runtime/types.js';
 import { encodeJobBody, jobPublishOptions, newJobId } from '../../runtime/wire-format.js';
-import {
-  closeAdmin,
-  deleteJobQueue,
-  deleteQueues,
-  drainQueue,
-  queueDepth,
-  uniqueName,
-  waitFor,
-} from '../helpers/broker.js';
+import { closeAdmin, deleteJobQueue, deleteQueues, drainQueue, uniqueName, waitFor } from '../helpers/broker.js';
 import {
   assertNoSocketLeak,
   bodyOf,
@@ -24,24 +15,22 @@ import {
   declareJobQueue,
   headersOf,
   publishRaw,
-  sleep,
   socketBaseline,
   spyOnLadder,
   startWorker,
   takeAndDrop,
   waitForDepth,
 } from '../helpers/worker-harness.js';
+import { stopAndSettleAll, withWorker } from '../helpers/with-worker.js';
+import type { FixtureWorkerSettings } from '../helpers/with-worker.js';
 
 after(closeAdmin);
 
 describe('retries and dead letters', () => {
   it('runs an always-failing job exactly 1 + maxRetries times, then keeps it in the DLQ with every documented header', async () => {
-    const baseline = await socketBaseline();
-    const queue = uniqueName('retries');
     const tries: Record<string, number[]> = { broken: [], brokenOnce: [] };
     const started = Date.now();
-    const { worker } = await startWorker({
-      queue,
+    const settings = {
       maxRetries: 3,
       retryBackoff: 100,
       retryBackoffMax: 400,
@@ -59,74 +48,69 @@ describe('retries and dead letters', () => {
           },
         },
       },
-    });
-    const client = new RabbitMQClient({ queue, logLevel: 'silent' });
-    try {
-      const job = await client.enqueueJob('broken', { order: 42, note: 'überprüfen' });
-      const once = await client.enqueueJob('brokenOnce', {});
-      await waitForDepth(`${queue}_dlq`, 2, 20_000);
-      // Nothing else runs afterwards.
-      await sleep(800);
-      assert.deepEqual(tries.broken, [1, 2, 3, 4]);
-      assert.deepEqual(tries.brokenOnce, [1, 2]);
-      assert.equal(await queueDepth(queue), 0);
+    };
+    await withWorker(
+      settings,
+      async ({ worker, client, queue, delayPrefix }) => {
+        const job = await client.enqueueJob('broken', { order: 42, note: 'überprüfen' });
+        const once = await client.enqueueJob('brokenOnce', {});
+        await waitForDepth(`${queue}_dlq`, 2, 20_000);
+        // Nothing else runs afterwards: the stopped worker holds nothing back, and the test's own ladder is
+        // empty, so no retry is still on its way.
+        const settled = await stopAndSettleAll(worker, queue, delayPrefix);
+        assert.deepEqual(settled, { ready: 0, dead: 2 });
+        assert.deepEqual(tries.broken, [1, 2, 3, 4]);
+        assert.deepEqual(tries.brokenOnce, [1, 2]);
 
-      const dead = await drainQueue(`${queue}_dlq`);
-      assert.equal(dead.length, 2);
-      const message = dead.find((m) => m.properties.messageId === job.jobId);
-      assert.ok(message, 'the broken job is not in the DLQ');
-      const headers = headersOf(message);
-      assert.equal(headers['x-error-type'], 'TypeError');
-      assert.equal(headers['x-error-message'], 'broken on try 4');
-      assert.equal(headers['x-error-category'], 'retriable');
-      assert.equal('x-error-code' in headers, false, 'a TypeError has no code of ours');
-      const failedAt = Date.parse(String(headers['x-failed-at']));
-      assert.match(String(headers['x-failed-at']), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
-      assert.ok(failedAt >= started && failedAt <= Date.now(), `x-failed-at ${String(headers['x-failed-at'])}`);
-      assert.equal(headers['x-job-id'], job.jobId);
-      assert.equal(headers['x-job-try'], 4);
-      assert.equal(headers['x-retry-count'], 3);
-      assert.equal(headers['x-arq-version'], 1);
-      // The body is the last attempt's message, unchanged: same job, same arguments, job_try 4.
-      const body = bodyOf(message);
-      assert.equal(body.job_id, job.jobId);
-      assert.equal(body.function, 'broken');
-      assert.deepEqual(body.kwargs, { order: 42, note: 'überprüfen' });
-      assert.equal(body.job_try, 4);
-      assert.equal(body.enqueue_time, job.enqueueTime.toISOString());
-      assert.equal(body.queue_name, queue);
-      assert.equal(message.properties.deliveryMode, 2);
-      assert.equal(message.properties.contentType, 'application/json');
+        const dead = await drainQueue(`${queue}_dlq`);
+        assert.equal(dead.length, 2);
+        const message = dead.find((m) => m.properties.messageId === job.jobId);
+        assert.ok(message, 'the broken job is not in the DLQ');
+        const headers = headersOf(message);
+        assert.equal(headers['x-error-type'], 'TypeError');
+        assert.equal(headers['x-error-message'], 'broken on try 4');
+        assert.equal(headers['x-error-category'], 'retriable');
+        assert.equal('x-error-code' in headers, false, 'a TypeError has no code of ours');
+        const failedAt = Date.parse(String(headers['x-failed-at']));
+        assert.match(String(headers['x-failed-at']), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+        assert.ok(failedAt >= started && failedAt <= Date.now(), `x-failed-at ${String(headers['x-failed-at'])}`);
+        assert.equal(headers['x-job-id'], job.jobId);
+        assert.equal(headers['x-job-try'], 4);
+        assert.equal(headers['x-retry-count'], 3);
+        assert.equal(headers['x-arq-version'], 1);
+        // The body is the last attempt's message, unchanged: same job, same arguments, job_try 4.
+        const body = bodyOf(message);
+        assert.equal(body.job_id, job.jobId);
+        assert.equal(body.function, 'broken');
+        assert.deepEqual(body.kwargs, { order: 42, note: 'überprüfen' });
+        assert.equal(body.job_try, 4);
+        assert.equal(body.enqueue_time, job.enqueueTime.toISOString());
+        assert.equal(body.queue_name, queue);
+        assert.equal(message.properties.deliveryMode, 2);
+        assert.equal(message.properties.contentType, 'application/json');
 
-      const onceHeaders = headersOf(dead.find((m) => m.properties.messageId === once.jobId) ?? assert.fail());
-      assert.equal(onceHeaders['x-job-try'], 2);
-      assert.equal(onceHeaders['x-error-category'], 'retriable');
-      assert.deepEqual(worker.stats, {
-        completed: 0,
-        failed: 6,
-        retried: 4,
-        deadLettered: 2,
-        ongoing: 0,
-        aborted: 0,
-        expired: 0,
-        alreadyFinal: 0,
-      });
-    } finally {
-      await client.close();
-      await worker.close();
-      await deleteJobQueue(queue);
-    }
-    await assertNoSocketLeak(baseline);
+        const onceHeaders = headersOf(dead.find((m) => m.properties.messageId === once.jobId) ?? assert.fail());
+        assert.equal(onceHeaders['x-job-try'], 2);
+        assert.equal(onceHeaders['x-error-category'], 'retriable');
+        assert.deepEqual(worker.stats, {
+          completed: 0,
+          failed: 6,
+          retried: 4,
+          deadLettered: 2,
+          ongoing: 0,
+          aborted: 0,
+          expired: 0,
+        });
+      },
+      { label: 'retries', privateLadder: true },
+    );
   });
 
   it('sends NonRetryable and a result that fails its schema to the DLQ at once, as non_retriable', async () => {
-    const baseline = await socketBaseline();
-    const queue = uniqueName('nonretry');
     const calls: string[] = [];
     const ends: JobOutcome[] = [];
     const result = z.object({ status: z.literal('success'), id: z.number().int() });
-    const { worker } = await startWorker({
-      queue,
+    const settings: FixtureWorkerSettings = {
       maxRetries: 3,
       retryBackoff: 50,
       onJobEnd: (_ctx, outcome) => void ends.push(outcome),
@@ -150,50 +134,46 @@ describe('retries and dead letters', () => {
           },
         },
       },
-    });
-    const client = new RabbitMQClient({ queue, logLevel: 'silent' });
-    try {
-      const refused = await client.enqueueJob('refuse', {});
-      const bad = await client.enqueueJob('badResult', {});
-      await client.enqueueJob('goodResult', {});
-      await waitForDepth(`${queue}_dlq`, 2);
-      assert.ok(await waitFor(() => calls.includes('goodResult')));
-      await sleep(500);
-      assert.deepEqual([...calls].sort(), ['badResult', 'goodResult', 'refuse']);
+    };
+    await withWorker(
+      settings,
+      async ({ worker, client, queue, delayPrefix }) => {
+        const refused = await client.enqueueJob('refuse', {});
+        const bad = await client.enqueueJob('badResult', {});
+        await client.enqueueJob('goodResult', {});
+        await waitForDepth(`${queue}_dlq`, 2);
+        assert.ok(await waitFor(() => calls.includes('goodResult')));
+        // No retries: once the worker has stopped and the test's ladder is empty, nothing can run again.
+        assert.deepEqual(await stopAndSettleAll(worker, queue, delayPrefix), { ready: 0, dead: 2 });
+        assert.deepEqual([...calls].sort(), ['badResult', 'goodResult', 'refuse']);
 
-      const dead = await drainQueue(`${queue}_dlq`);
-      assert.equal(dead.length, 2);
-      const refusedHeaders = headersOf(dead.find((m) => m.properties.messageId === refused.jobId) ?? assert.fail());
-      assert.equal(refusedHeaders['x-error-type'], 'NonRetryable');
-      assert.equal(refusedHeaders['x-error-code'], 'NON_RETRYABLE');
-      assert.equal(refusedHeaders['x-error-category'], 'non_retriable');
-      assert.equal(refusedHeaders['x-error-message'], 'card declined');
-      assert.equal(refusedHeaders['x-job-try'], 1);
+        const dead = await drainQueue(`${queue}_dlq`);
+        assert.equal(dead.length, 2);
+        const refusedHeaders = headersOf(dead.find((m) => m.properties.messageId === refused.jobId) ?? assert.fail());
+        assert.equal(refusedHeaders['x-error-type'], 'NonRetryable');
+        assert.equal(refusedHeaders['x-error-code'], 'NON_RETRYABLE');
+        assert.equal(refusedHeaders['x-error-category'], 'non_retriable');
+        assert.equal(refusedHeaders['x-error-message'], 'card declined');
+        assert.equal(refusedHeaders['x-job-try'], 1);
 
-      const badHeaders = headersOf(dead.find((m) => m.properties.messageId === bad.jobId) ?? assert.fail());
-      assert.equal(badHeaders['x-error-type'], 'InvalidJobResult');
-      assert.equal(badHeaders['x-error-code'], 'INVALID_JOB_RESULT');
-      assert.equal(badHeaders['x-error-category'], 'non_retriable');
-      assert.match(String(badHeaders['x-error-message']), /badResult.*id/);
-      assert.equal(badHeaders['x-job-try'], 1);
+        const badHeaders = headersOf(dead.find((m) => m.properties.messageId === bad.jobId) ?? assert.fail());
+        assert.equal(badHeaders['x-error-type'], 'InvalidJobResult');
+        assert.equal(badHeaders['x-error-code'], 'INVALID_JOB_RESULT');
+        assert.equal(badHeaders['x-error-category'], 'non_retriable');
+        assert.match(String(badHeaders['x-error-message']), /badResult.*id/);
+        assert.equal(badHeaders['x-job-try'], 1);
 
-      assert.deepEqual(ends.map((end) => end.status).sort(), ['complete', 'dead', 'dead']);
-      assert.equal(worker.stats.retried, 0);
-      assert.equal(worker.stats.completed, 1);
-    } finally {
-      await client.close();
-      await worker.close();
-      await deleteJobQueue(queue);
-    }
-    await assertNoSocketLeak(baseline);
+        assert.deepEqual(ends.map((end) => end.status).sort(), ['complete', 'dead', 'dead']);
+        assert.equal(worker.stats.retried, 0);
+        assert.equal(worker.stats.completed, 1);
+      },
+      { privateLadder: true },
+    );
   });
 
   it('finishes a 300 ms Retry well under 3 s while a 10 s deferred job waits on the same queue, and never runs that one early', async () => {
-    const baseline = await socketBaseline();
-    const queue = uniqueName('short-long');
     const runs: Array<{ name: string; jobTry: number; at: number }> = [];
-    const { worker } = await startWorker({
-      queue,
+    const settings = {
       handlers: {
         later: (ctx: JobContext) => void runs.push({ name: 'later', jobTry: ctx.jobTry, at: Date.now() }),
         quick: (ctx: JobContext) => {
@@ -202,9 +182,8 @@ describe('retries and dead letters', () => {
           return 'done';
         },
       },
-    });
-    const client = new RabbitMQClient({ queue, logLevel: 'silent' });
-    try {
+    };
+    await withWorker(settings, async ({ worker, client }) => {
       const laterDue = new Date(Date.now() + 10_000);
       await client.enqueueJob('later', {}, { deferUntil: laterDue });
       const quickEnqueued = Date.now();
@@ -225,12 +204,7 @@ describe('retries and dead letters', () => {
       const later = runs.find((r) => r.name === 'later') ?? assert.fail();
       assert.ok(later.at >= laterDue.getTime(), `the deferred job ran ${laterDue.getTime() - later.at} ms early`);
       assert.equal(worker.stats.completed, 2);
-    } finally {
-      await client.close();
-      await worker.close();
-      await deleteJobQueue(queue);
-    }
-    await assertNoSocketLeak(baseline);
+    });
   });
 
   it('carries trace and user headers through retries into the DLQ, and strips x-death and x-delivery-count', async () => {

@@ -1,30 +1,20 @@
 // Attempt timeouts and the concurrency limit on a real broker.
 import * as assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { RabbitMQClient } from '../../runtime/client/client.js';
 import { JobTimeout } from '../../runtime/errors.js';
 import type { JobContext, JobOutcome } from '../../runtime/types.js';
-import { closeAdmin, deleteJobQueue, drainQueue, uniqueName, waitFor } from '../helpers/broker.js';
-import {
-  assertNoSocketLeak,
-  events,
-  headersOf,
-  sleep,
-  socketBaseline,
-  startWorker,
-  waitForDepth,
-} from '../helpers/worker-harness.js';
+import { closeAdmin, drainQueue, waitFor } from '../helpers/broker.js';
+import { events, headersOf, sleep, waitForDepth } from '../helpers/worker-harness.js';
+import { stopAndSettleAll, withWorker } from '../helpers/with-worker.js';
+import type { FixtureWorkerSettings, WorkerFixture } from '../helpers/with-worker.js';
 
 after(closeAdmin);
 
 describe('timeouts', () => {
   it('aborts ctx.signal with a JobTimeout at the timeout, and retries the attempt like any failure', async () => {
-    const baseline = await socketBaseline();
-    const queue = uniqueName('timeout');
     const attempts: Array<{ jobTry: number; reason: unknown; after: number }> = [];
     const outcomes: JobOutcome[] = [];
-    const { worker } = await startWorker({
-      queue,
+    const settings: FixtureWorkerSettings = {
       jobTimeout: 60_000,
       retryBackoff: 50,
       maxRetries: 2,
@@ -42,38 +32,33 @@ describe('timeouts', () => {
           },
         },
       },
-    });
-    const client = new RabbitMQClient({ queue, logLevel: 'silent' });
-    try {
-      await client.enqueueJob('slow', {});
-      assert.ok(await waitFor(() => outcomes.length === 2, 10_000), `${outcomes.length} attempts ended`);
-      assert.equal(attempts.length, 1);
-      const [first] = attempts;
-      assert.ok(first?.reason instanceof JobTimeout, `signal.reason is ${String(first?.reason)}`);
-      assert.equal(first.reason.code, 'JOB_TIMEOUT');
-      assert.equal(first.reason.timeoutMs, 300);
-      assert.ok(first.after >= 290 && first.after < 5_000, `the signal fired after ${first.after} ms`);
-      assert.equal(outcomes[0]?.status, 'retry');
-      assert.ok(outcomes[0]?.status === 'retry' && outcomes[0].error instanceof JobTimeout);
-      assert.deepEqual(outcomes[1], { status: 'complete', result: 'fast enough' });
-      assert.equal(worker.stats.retried, 1);
-      assert.equal(worker.stats.completed, 1);
-    } finally {
-      await client.close();
-      await worker.close();
-      await deleteJobQueue(queue);
-    }
-    await assertNoSocketLeak(baseline);
+    };
+    await withWorker(
+      settings,
+      async ({ worker, client }) => {
+        await client.enqueueJob('slow', {});
+        assert.ok(await waitFor(() => outcomes.length === 2, 10_000), `${outcomes.length} attempts ended`);
+        assert.equal(attempts.length, 1);
+        const [first] = attempts;
+        assert.ok(first?.reason instanceof JobTimeout, `signal.reason is ${String(first?.reason)}`);
+        assert.equal(first.reason.code, 'JOB_TIMEOUT');
+        assert.equal(first.reason.timeoutMs, 300);
+        assert.ok(first.after >= 290 && first.after < 5_000, `the signal fired after ${first.after} ms`);
+        assert.equal(outcomes[0]?.status, 'retry');
+        assert.ok(outcomes[0]?.status === 'retry' && outcomes[0].error instanceof JobTimeout);
+        assert.deepEqual(outcomes[1], { status: 'complete', result: 'fast enough' });
+        assert.equal(worker.stats.retried, 1);
+        assert.equal(worker.stats.completed, 1);
+      },
+      { label: 'timeout' },
+    );
   });
 
   it('keeps the slot of a handler that ignores its signal until it returns, and discards its late result', async () => {
-    const baseline = await socketBaseline();
-    const queue = uniqueName('stubborn');
     const timeline: Array<{ what: string; at: number }> = [];
     const mark = (what: string): void => void timeline.push({ what, at: Date.now() });
     const outcomes: Array<{ name: string; outcome: JobOutcome }> = [];
-    const { worker, logger } = await startWorker({
-      queue,
+    const settings: FixtureWorkerSettings = {
       maxConcurrentJobs: 1,
       jobTimeout: 200,
       maxRetries: 0,
@@ -87,55 +72,53 @@ describe('timeouts', () => {
         },
         next: () => mark('next started'),
       },
-    });
-    const client = new RabbitMQClient({ queue, logLevel: 'silent' });
-    try {
-      const stubborn = await client.enqueueJob('stubborn', {});
-      await waitFor(() => timeline.length > 0);
-      await client.enqueueJob('next', {});
-      // At the timeout the attempt fails and its outcome is published at once, while the handler still runs.
-      await waitForDepth(`${queue}_dlq`, 1, 5_000);
-      const deadAt = Date.now();
-      assert.equal(
-        timeline.some((t) => t.what === 'stubborn returned'),
-        false,
-        'the dead letter waited for the handler',
-      );
-      assert.ok(await waitFor(() => timeline.some((t) => t.what === 'next started'), 10_000));
-      const at = (what: string): number => timeline.find((t) => t.what === what)?.at ?? Number.NaN;
-      assert.ok(
-        at('next started') >= at('stubborn returned'),
-        `the next job started ${at('stubborn returned') - at('next started')} ms before the ignoring handler returned`,
-      );
-      assert.ok(deadAt < at('stubborn returned'));
+    };
+    await withWorker(
+      settings,
+      async ({ worker, logger, client, queue, delayPrefix }) => {
+        const stubborn = await client.enqueueJob('stubborn', {});
+        await waitFor(() => timeline.length > 0);
+        await client.enqueueJob('next', {});
+        // At the timeout the attempt fails and its outcome is published at once, while the handler still runs.
+        await waitForDepth(`${queue}_dlq`, 1, 5_000);
+        const deadAt = Date.now();
+        assert.equal(
+          timeline.some((t) => t.what === 'stubborn returned'),
+          false,
+          'the dead letter waited for the handler',
+        );
+        assert.ok(await waitFor(() => timeline.some((t) => t.what === 'next started'), 10_000));
+        const at = (what: string): number => timeline.find((t) => t.what === what)?.at ?? Number.NaN;
+        assert.ok(
+          at('next started') >= at('stubborn returned'),
+          `the next job started ${at('stubborn returned') - at('next started')} ms before the ignoring handler returned`,
+        );
+        assert.ok(deadAt < at('stubborn returned'));
 
-      const [dead] = await drainQueue(`${queue}_dlq`);
-      const headers = headersOf(dead ?? assert.fail());
-      assert.equal(headers['x-job-id'], stubborn.jobId);
-      assert.equal(headers['x-error-type'], 'JobTimeout');
-      assert.equal(headers['x-error-code'], 'JOB_TIMEOUT');
-      assert.equal(headers['x-error-category'], 'retriable');
-      // The late result is discarded: the job stays failed, nothing completes it, nothing is published for it.
-      await sleep(300);
-      assert.deepEqual(
-        outcomes.map(({ name, outcome }) => `${name}:${outcome.status}`),
-        ['stubborn:dead', 'next:complete'],
-      );
-      assert.equal(worker.stats.completed, 1);
-      assert.equal(events(logger, 'job.late_result').length, 1);
-    } finally {
-      await client.close();
-      await worker.close();
-      await deleteJobQueue(queue);
-    }
-    await assertNoSocketLeak(baseline);
+        const [dead] = await drainQueue(`${queue}_dlq`);
+        const headers = headersOf(dead ?? assert.fail());
+        assert.equal(headers['x-job-id'], stubborn.jobId);
+        assert.equal(headers['x-error-type'], 'JobTimeout');
+        assert.equal(headers['x-error-code'], 'JOB_TIMEOUT');
+        assert.equal(headers['x-error-category'], 'retriable');
+        // The late result is discarded: the job stays failed, nothing completes it, nothing is published for it
+        // (once the worker stopped and the test's ladder is empty, nothing is on its way either).
+        assert.ok(await waitFor(() => events(logger, 'job.late_result').length > 0, 5_000));
+        assert.deepEqual(await stopAndSettleAll(worker, queue, delayPrefix), { ready: 0, dead: 0 });
+        assert.deepEqual(
+          outcomes.map(({ name, outcome }) => `${name}:${outcome.status}`),
+          ['stubborn:dead', 'next:complete'],
+        );
+        assert.equal(worker.stats.completed, 1);
+        assert.equal(events(logger, 'job.late_result').length, 1);
+      },
+      { label: 'stubborn', privateLadder: true },
+    );
   });
 });
 
 describe('concurrency', () => {
   it('runs at most maxConcurrentJobs handlers at once, across all of its queues, whatever the prefetch', async () => {
-    const baseline = await socketBaseline();
-    const queues = [uniqueName('conc-a'), uniqueName('conc-b')] as const;
     let running = 0;
     let peak = 0;
     let done = 0;
@@ -146,29 +129,31 @@ describe('concurrency', () => {
       running -= 1;
       done += 1;
     };
-    const { worker } = await startWorker({
-      queue: queues[0],
-      maxConcurrentJobs: 3,
-      // Far more than 3 messages are handed over; only the limit keeps the fourth handler from starting.
-      prefetchCount: 20,
-      handlers: { onA: handler, onB: { queue: queues[1], handler } },
-    });
-    const client = new RabbitMQClient({ logLevel: 'silent' });
-    try {
-      await client.enqueueJobs(
-        Array.from({ length: 30 }, (_, i) => ({
-          name: i % 2 === 0 ? 'onA' : 'onB',
-          args: {},
-          options: { queue: queues[i % 2] },
-        })),
-      );
-      assert.ok(await waitFor(() => done === 30, 20_000), `${done} of 30 jobs done`);
-      assert.equal(peak, 3, `at most ${peak} handlers ran at once`);
-    } finally {
-      await client.close();
-      await worker.close();
-      for (const queue of queues) await deleteJobQueue(queue);
-    }
-    await assertNoSocketLeak(baseline);
+    let other = '';
+    const settings = (_queue: string, otherQueue: WorkerFixture['otherQueue']): FixtureWorkerSettings => {
+      other = otherQueue('conc-b');
+      return {
+        maxConcurrentJobs: 3,
+        // Far more than 3 messages are handed over; only the limit keeps the fourth handler from starting.
+        prefetchCount: 20,
+        handlers: { onA: handler, onB: { queue: other, handler } },
+      };
+    };
+    await withWorker(
+      settings,
+      async ({ client, queue }) => {
+        const queues = [queue, other];
+        await client.enqueueJobs(
+          Array.from({ length: 30 }, (_, i) => ({
+            name: i % 2 === 0 ? 'onA' : 'onB',
+            args: {},
+            options: { queue: queues[i % 2] },
+          })),
+        );
+        assert.ok(await waitFor(() => done === 30, 20_000), `${done} of 30 jobs done`);
+        assert.equal(peak, 3, `at most ${peak} handlers ran at once`);
+      },
+      { label: 'conc-a' },
+    );
   });
 });
