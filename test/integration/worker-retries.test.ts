@@ -100,6 +100,7 @@ describe('retries and dead letters', () => {
           ongoing: 0,
           aborted: 0,
           expired: 0,
+          alreadyFinal: 0,
         });
       },
       { label: 'retries', privateLadder: true },
