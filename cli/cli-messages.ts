@@ -19,6 +19,8 @@ const en = {
   refusedWithoutYes: (p: Params) => `refusing to ${p.action} without --yes (stdin is not a terminal)`,
   nothingRemoved: () => 'nothing removed',
   configOk: () => 'configuration ok',
+  startedThroughNpm: (p: Params) =>
+    `warning: started through npm (${p.command}), which does not pass SIGTERM on: a stop would leave this worker running. In production run node_modules/.bin/rabbitmq-arq worker directly`,
   configProblems: (p: Params) => `${plural(p.count, 'problem')} found`,
   infoQueue: (p: Params) => `queue        ${p.queue}${p.exists ? '' : ' (does not exist yet)'}`,
   infoReady: (p: Params) => `ready        ${p.count}`,
@@ -63,6 +65,8 @@ const zhCN: Record<CliMessageKey, (p: Params) => string> = {
   refusedWithoutYes: (p) => `没有 --yes 时拒绝执行：${p.action}（标准输入不是终端）`,
   nothingRemoved: () => '未删除任何内容',
   configOk: () => '配置无误',
+  startedThroughNpm: (p: Params) =>
+    `警告：通过 npm（${p.command}）启动，npm 不会转发 SIGTERM：停止时此 Worker 会继续运行。生产环境请直接运行 node_modules/.bin/rabbitmq-arq worker`,
   configProblems: (p) => `发现 ${p.count} 个问题`,
   infoQueue: (p) => `队列         ${p.queue}${p.exists ? '' : '（尚不存在）'}`,
   infoReady: (p) => `待处理       ${p.count}`,

@@ -1,5 +1,6 @@
 import { Command } from 'clipanion';
 import { Worker } from '../runtime/index.js';
+import { say } from './cli-messages.js';
 import { reportFailure } from './command-support.js';
 import { loadWorkerSettings } from './worker-module.js';
 import { overrideVariablesText, WorkerSettingsCommand } from './worker-settings-command.js';
@@ -33,6 +34,8 @@ export class WorkerCommand extends WorkerSettingsCommand {
   }
 
   private async runWorker(): Promise<number> {
+    const npmWarning = startedThroughNpmWarning(process.env);
+    if (npmWarning) this.context.stderr.write(`${this.cli.binaryName} worker: ${npmWarning}\n`);
     try {
       const layer = this.layerOver(process.env);
       const worker = new Worker(layer(await loadWorkerSettings(this.module, process.cwd())));
@@ -43,4 +46,17 @@ export class WorkerCommand extends WorkerSettingsCommand {
       return 1;
     }
   }
+}
+
+/**
+ * npm (`npx`, `npm exec`, `npm start`, `npm run`) runs a bin in a shell and exits on SIGTERM without
+ * passing it on, so an orchestrator's stop never reaches the worker. npm tells its children the command
+ * it ran (`npm_lifecycle_script`); only a script that starts this CLI itself is meant, not one (such as a
+ * test run) that starts it further down.
+ */
+export function startedThroughNpmWarning(env: NodeJS.ProcessEnv): string | undefined {
+  const command = env.npm_command;
+  const script = env.npm_lifecycle_script ?? '';
+  if (!command || !/^(?:\S*\/)?(?:rabbitmq-arq|tsx cli\/main\.ts)(?:\s|$)/.test(script)) return undefined;
+  return say('startedThroughNpm', { command });
 }

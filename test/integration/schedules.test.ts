@@ -286,7 +286,7 @@ describe('a tick a stopping worker gave back before it started', () => {
       const ran: Date[] = [];
       let holding = false;
       const settings = (hold: (ctx: JobContext) => Promise<void> | void) => ({
-        queueName: queue,
+        queue,
         queueType: 'quorum' as const,
         // One slot, taken by `hold`: the tick waits, prefetched, and the stop gives it back before it started.
         maxConcurrentJobs: 1,

@@ -128,6 +128,21 @@ describe('rabbitmq-arq worker', () => {
     assert.doesNotMatch(output, /hunter2/);
   });
 
+  it('warns first, in one line, when npx started it (npm would not pass SIGTERM on)', async () => {
+    const throughNpx = runCli(['-m', './no/such/worker.ts:settings'], {
+      npm_command: 'exec',
+      npm_lifecycle_script: 'rabbitmq-arq',
+      LANG: 'C.UTF-8',
+    });
+    assert.equal(await throughNpx.exited, 1);
+    const [warning, failure] = throughNpx.stderr.join('').split('\n');
+    assert.match(
+      warning ?? '',
+      /^rabbitmq-arq worker: warning: started through npm \(exec\), which does not pass SIGTERM on/,
+    );
+    assert.match(failure ?? '', /^rabbitmq-arq worker: worker module not found/);
+  });
+
   it('exits 1 with a one-line reason for a bad module or bad settings', async () => {
     const missing = runCli(['-m', `${fixture}:nothingHere`]);
     assert.equal(await missing.exited, 1);

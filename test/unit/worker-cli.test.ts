@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Cli } from 'clipanion';
 import { ValidateConfigCommand } from '../../cli/validate-config-command.js';
-import { WorkerCommand } from '../../cli/worker-command.js';
+import { WorkerCommand, startedThroughNpmWarning } from '../../cli/worker-command.js';
 import { parseModuleSpec } from '../../cli/worker-module.js';
 import type { WorkerSettings } from '../../runtime/index.js';
 import { parseDuration, parseWholeNumber } from '../../runtime/settings/parse-text.js';
@@ -198,5 +198,19 @@ describe('setting text', () => {
       3,
     );
     assert.deepEqual(applyWorkerOverrides({ handlers, maxRetries: 1 }, { maxRetries: 2 }, {}).maxRetries, 2);
+  });
+});
+
+describe('a worker started through npm', () => {
+  it('warns that npm will not pass SIGTERM on, for npx, npm start and npm run, and not for a test run below npm', () => {
+    const npx = { npm_command: 'exec', npm_lifecycle_script: 'rabbitmq-arq' };
+    assert.match(startedThroughNpmWarning(npx) ?? '', /^warning: started through npm \(exec\).*SIGTERM/);
+    const start = { npm_command: 'start', npm_lifecycle_script: 'rabbitmq-arq worker -m dist/worker.js' };
+    assert.match(startedThroughNpmWarning(start) ?? '', /node_modules\/\.bin\/rabbitmq-arq worker/);
+    const here = { npm_command: 'run-script', npm_lifecycle_script: 'tsx cli/main.ts' };
+    assert.ok(startedThroughNpmWarning(here));
+    const tests = { npm_command: 'test', npm_lifecycle_script: 'node scripts/run-tests.mjs' };
+    assert.equal(startedThroughNpmWarning(tests), undefined);
+    assert.equal(startedThroughNpmWarning({}), undefined);
   });
 });
