@@ -29,6 +29,8 @@ export const NO_BROKER_HINT = 'start RabbitMQ (rabbitmq-server -detached) or set
 export interface ConnectionOptions {
   /** The broker's nodes: one URL, or a cluster's (validated by settings: same vhost and credentials). */
   urls: readonly string[];
+  /** Index in `urls` of the node dialled first. @defaultValue one at random, so workers spread */
+  firstNode?: number;
   connectionTimeout: number;
   /** ms; AMQP negotiates whole seconds. */
   heartbeat: number;
@@ -72,7 +74,7 @@ export class BrokerConnection {
       options.log.info('connection.connected', { url: redactUrl(first) });
       return connection;
     }
-    const rotation = new NodeRotation(options.urls, options.heartbeat);
+    const rotation = new NodeRotation(options.urls, options.heartbeat, options.firstNode);
     const displayUrls = displayBrokerUrls(options.urls);
     const model = await amqp.connect(rotation.address, {
       ...options.tls,
@@ -135,8 +137,10 @@ export class BrokerConnection {
       if (!this.closing) log.warn('connection.lost', { url: this.connectedTo, reason: oneLine(err) });
     });
     model.on('reconnect-scheduled', ({ attempt, delay, error }: { attempt: number; delay: number; error: Error }) => {
+      // The node that failed, and the one the attempt dials: the rotation moved on before this event.
+      const failed = this.rotation?.previousDisplay ?? this.displayUrl;
       if (!this.closing)
-        log.warn('connection.retrying', { url: this.displayUrl, attempt, delay, reason: oneLine(error) });
+        log.warn('connection.retrying', { url: failed, next: this.displayUrl, attempt, delay, reason: oneLine(error) });
     });
     model.on('connect', () => {
       this.up = true;
