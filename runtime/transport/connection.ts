@@ -19,7 +19,7 @@ import { redactUrl } from '../logger.js';
 import type { RuntimeLog } from '../messages.js';
 import { MemoryModel, memoryBroker } from './memory-broker.js';
 import { isTlsVerificationError, tlsHint } from './tls.js';
-import { NodeRotation } from './node-rotation.js';
+import { NodeRotation, nodeAddress } from './node-rotation.js';
 import { displayBrokerUrls, vhostOf } from '../settings/broker-urls.js';
 import type { TlsSocketOptions } from './tls.js';
 
@@ -49,6 +49,24 @@ export function isConfigurationError(err: unknown): boolean {
   // The handshake's refusal has no code, only its text; digits alone could be part of a queue or host name.
   const message = err instanceof Error ? err.message : String(err);
   return /ACCESS[-_]REFUSED|PRECONDITION[-_]FAILED|NOT[-_]ALLOWED/.test(message);
+}
+
+/**
+ * Whether one node answers: a plain connect (no recovery) within `timeout`, closed at once.
+ * Resolves to `undefined` when it answered, else the one-line reason (password hidden).
+ */
+export async function probeNode(
+  url: string,
+  options: { timeout: number; tls?: TlsSocketOptions | undefined },
+): Promise<string | undefined> {
+  try {
+    const model = await amqp.connect(nodeAddress(url, 0), { ...options.tls, timeout: options.timeout });
+    model.on('error', () => {});
+    await model.close().catch(() => {});
+    return undefined;
+  } catch (err) {
+    return oneLine(err);
+  }
 }
 
 export class BrokerConnection {
