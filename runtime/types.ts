@@ -63,7 +63,7 @@ export interface RabbitMQSettings {
    * and the delay ladder (docs/topology.md). It is part of each queue's arguments, which cannot
    * change once the queue exists: set it before the queues are first declared, and the same on every
    * client and worker of the vhost, or the broker refuses the declare (406). Not set, no argument is
-   * sent and RabbitMQ's default applies (every node of the cluster, up to `quorum_cluster_size`).
+   * sent and RabbitMQ's default applies (on 3.10, a member on every node of the cluster).
    * @defaultValue not set (the broker's default)
    */
   quorumInitialGroupSize?: number;

@@ -2,8 +2,8 @@
  * The arguments that make a queue a quorum queue, with its replication settings. Queue arguments are
  * part of a queue's identity (a redeclare with other ones is refused with 406), so a setting left out
  * adds no argument at all: the queues are declared exactly as before the setting existed, and the
- * broker's own default applies (`x-quorum-initial-group-size`: every node of the cluster, up to
- * `quorum_cluster_size` where set).
+ * broker's own default applies (on 3.10 a member on every node of the cluster,
+ * unless the broker's configuration sets a default size).
  */
 
 /** Replication of the quorum queues the runtime declares (job queues, their DLQs, the delay ladder). */
