@@ -12,7 +12,8 @@ type Catalogue = Record<string, (p: Params) => string>;
 const en = {
   'connection.connected': (p) => `connected to ${p.url}`,
   'connection.lost': (p) => `connection to ${p.url} lost: ${p.reason}; reconnecting`,
-  'connection.retrying': (p) => `connecting to ${p.url} failed (${p.reason}); attempt ${p.attempt} in ${p.delay} ms`,
+  'connection.retrying': (p) =>
+    `connecting to ${p.url} failed (${p.reason}); attempt ${p.attempt}${p.next === p.url ? '' : ` on ${p.next}`} in ${p.delay} ms`,
   'connection.recovered': (p) => `reconnected to ${p.url}`,
   'connection.blocked': (p) => `broker ${p.url} blocks publishing: ${p.reason}`,
   'connection.unblocked': (p) => `broker ${p.url} accepts publishing again`,
@@ -41,6 +42,8 @@ const en = {
   'job.requeued': (p) => `job ${p.jobId} requeued: ${p.reason}`,
   'job.outcome_unpublished': (p) =>
     `outcome of job ${p.jobId} could not be published (${p.error}); message returned to the queue`,
+  'job.outcome_dropped': (p) =>
+    `outcome of job ${p.jobId} not published: the channel it came on closed, so the broker runs it again`,
   'job.aborted': (p) => `job ${p.jobId} ${p.functionName} aborted ${p.when}`,
   'job.already_final': (p) =>
     `job ${p.jobId} ${p.functionName} already ended (its record is final): a redelivery after a lost ack; acked, not run again`,
@@ -66,7 +69,8 @@ export type MessageKey = keyof typeof en;
 const zhCN: Record<MessageKey, (p: Params) => string> = {
   'connection.connected': (p) => `已连接到 ${p.url}`,
   'connection.lost': (p) => `与 ${p.url} 的连接断开：${p.reason}；正在重连`,
-  'connection.retrying': (p) => `连接 ${p.url} 失败（${p.reason}）；${p.delay} 毫秒后第 ${p.attempt} 次重试`,
+  'connection.retrying': (p) =>
+    `连接 ${p.url} 失败（${p.reason}）；${p.delay} 毫秒后第 ${p.attempt} 次重试${p.next === p.url ? '' : `（${p.next}）`}`,
   'connection.recovered': (p) => `已重新连接到 ${p.url}`,
   'connection.blocked': (p) => `服务器 ${p.url} 暂停接收消息：${p.reason}`,
   'connection.unblocked': (p) => `服务器 ${p.url} 恢复接收消息`,
@@ -95,6 +99,7 @@ const zhCN: Record<MessageKey, (p: Params) => string> = {
   'job.late_result': (p) => `任务 ${p.jobId} 在超时之后才结束；结果已丢弃`,
   'job.requeued': (p) => `任务 ${p.jobId} 已放回队列：${p.reason}`,
   'job.outcome_unpublished': (p) => `任务 ${p.jobId} 的结果无法发布（${p.error}）；消息已退回队列`,
+  'job.outcome_dropped': (p) => `任务 ${p.jobId} 的结果未发布：接收它的通道已关闭，服务器会重新投递`,
   'job.aborted': (p) =>
     `任务 ${p.jobId} ${p.functionName} 已中止（${p.when === 'before it ran' ? '尚未运行' : '运行中'}）`,
   'job.already_final': (p) =>

@@ -32,11 +32,14 @@ export interface TlsSettings {
 /** Connection settings shared by clients and workers. */
 export interface RabbitMQSettings {
   /**
-   * AMQP URL. Credentials in it are never logged. `memory://<name>` runs on an in-process broker
-   * (tests, demos): no RabbitMQ, nothing survives the process.
-   * @defaultValue `process.env.AMQP_URL` or `amqp://guest:guest@localhost:5672`
+   * AMQP URL, or the nodes of a cluster: an array of URLs or one string of comma-separated URLs.
+   * The connection starts on a node picked at random (so workers spread) and, when it loses it,
+   * moves to the next one; every node must name the same vhost and credentials. Credentials in it
+   * are never logged. `memory://<name>` runs on an in-process broker (tests, demos): no RabbitMQ,
+   * nothing survives the process.
+   * @defaultValue `process.env.AMQP_URL` (comma-separated) or `amqp://guest:guest@localhost:5672`
    */
-  url?: string;
+  url?: string | readonly string[];
   /**
    * How long the first connect, and each enqueue during an outage, may wait for the broker (ms).
    * @defaultValue 30_000
@@ -55,6 +58,15 @@ export interface RabbitMQSettings {
    * @defaultValue `rabbitmq-arq client <pid>` or `rabbitmq-arq worker <workerName>`
    */
   connectionName?: string;
+  /**
+   * Members a new quorum queue starts with (`x-quorum-initial-group-size`): job queues, their DLQs
+   * and the delay ladder (docs/topology.md). It is part of each queue's arguments, which cannot
+   * change once the queue exists: set it before the queues are first declared, and the same on every
+   * client and worker of the vhost, or the broker refuses the declare (406). Not set, no argument is
+   * sent and RabbitMQ's default applies (on 3.10, a member on every node of the cluster).
+   * @defaultValue not set (the broker's default)
+   */
+  quorumInitialGroupSize?: number;
   /**
    * Prefix of the shared delay topology; names are `<prefix>.delay.v2.*`. Every client and worker
    * of a vhost must use the same prefix.

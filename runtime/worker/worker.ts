@@ -159,7 +159,7 @@ export class Worker<State extends WorkerState = WorkerState> {
       : undefined;
     if (recorder) this.opened.push(recorder);
     const connection = await BrokerConnection.open({
-      url: settings.url,
+      urls: settings.urls,
       connectionTimeout: settings.connectionTimeout,
       heartbeat: settings.heartbeat,
       tls: settings.tls,
@@ -171,7 +171,9 @@ export class Worker<State extends WorkerState = WorkerState> {
     this.runtime = runtime;
     if (recorder) await recorder.listenForAborts((jobId) => runtime.pipeline.abortRunning(jobId));
 
-    const topology = new QueueTopology(connection.channel('declare'), settings.queueType, settings.delayPrefix);
+    const topology = new QueueTopology(connection.channel('declare'), settings.queueType, settings.delayPrefix, {
+      initialGroupSize: settings.quorumInitialGroupSize,
+    });
     const deadline = Date.now() + settings.connectionTimeout;
     for (const queue of this.registry.queues) await topology.ensureJobQueue(queue, deadline);
 

@@ -12,11 +12,14 @@ export interface BrokerProxy {
   /** Drops every open connection and refuses new ones until `restore()`. */
   cut(): void;
   restore(): void;
+  /** Client connections open through the proxy now. */
+  connections(): number;
   close(): Promise<void>;
 }
 
 export async function startBrokerProxy(target = { host: '127.0.0.1', port: 5672 }): Promise<BrokerProxy> {
   const sockets = new Set<Socket>();
+  const clients = new Set<Socket>();
   let down = false;
   const server: Server = createServer((client) => {
     if (down) {
@@ -26,9 +29,11 @@ export async function startBrokerProxy(target = { host: '127.0.0.1', port: 5672 
     const upstream = connect(target.port, target.host);
     sockets.add(client);
     sockets.add(upstream);
+    clients.add(client);
     const drop = (): void => {
       client.destroy();
       upstream.destroy();
+      clients.delete(client);
       sockets.delete(client);
       sockets.delete(upstream);
     };
@@ -44,6 +49,7 @@ export async function startBrokerProxy(target = { host: '127.0.0.1', port: 5672 
     down = true;
     for (const socket of sockets) socket.destroy();
     sockets.clear();
+    clients.clear();
   };
   return {
     url: `amqp://guest:guest@127.0.0.1:${port}`,
@@ -51,6 +57,7 @@ export async function startBrokerProxy(target = { host: '127.0.0.1', port: 5672 
     restore() {
       down = false;
     },
+    connections: () => clients.size,
     close() {
       cut();
       return new Promise<void>((resolve) => server.close(() => resolve()));
