@@ -162,13 +162,28 @@ export class PrivateSentinelGroup {
     return Number(reply.split('\n')[1]);
   }
 
+  /** A command on the current master, logged in as the sentinels' user. */
+  async onMaster(...args: string[]): Promise<string> {
+    const login = ['--user', WATCHER.name, '--pass', WATCHER.password, '--no-auth-warning'];
+    return redisCli(await this.masterPort(), ...login, ...args);
+  }
+
   /** Stops replication: what the master acknowledges from now on stays on the master alone. */
   async cutReplication(): Promise<void> {
-    const master = await this.masterPort();
-    const login = ['--user', WATCHER.name, '--pass', WATCHER.password, '--no-auth-warning'];
     // `default` off first, so the replica's reconnect (once a second) is refused from the start.
-    await redisCli(master, ...login, 'ACL', 'SETUSER', 'default', 'off');
-    await redisCli(master, ...login, 'CLIENT', 'KILL', 'TYPE', 'replica');
+    await this.onMaster('ACL', 'SETUSER', 'default', 'off');
+    await this.onMaster('CLIENT', 'KILL', 'TYPE', 'replica');
+  }
+
+  /** Drops the clients' subscriber connections on the master (not the sentinels'); returns how many. */
+  async dropSubscribers(): Promise<number> {
+    const ids = (await this.onMaster('CLIENT', 'LIST', 'TYPE', 'pubsub'))
+      .split('\n')
+      .filter((line) => line.includes(` user=${CLIENT_USER.name} `))
+      .map((line) => /(?:^|\s)id=(\d+)/.exec(line)?.[1])
+      .filter((id) => id !== undefined);
+    for (const id of ids) await this.onMaster('CLIENT', 'KILL', 'ID', id);
+    return ids.length;
   }
 
   /** SIGKILLs the master and waits until the sentinels promoted the replica; returns how long that took (ms). */

@@ -85,6 +85,25 @@ describe('result store on Redis Sentinel', () => {
     await roundTrip(group.url);
   });
 
+  it('a waiter re-reads the record when its subscriber reconnects: a final record published meanwhile is not missed', async () => {
+    const queue = uniqueName('recheck');
+    const prefix = uniquePrefix('recheck');
+    cleanups.push(() => deleteJobQueue(queue));
+    const client = trackedClient(queue, prefix, group.url);
+    const job = await client.enqueueJob('sum', { a: 1, b: 1 });
+    const result = job.result({ timeout: 15_000 });
+    const channel = `${prefix}done:${job.jobId}`;
+    assert.ok(await waitFor(async () => (await group.onMaster('PUBSUB', 'CHANNELS', channel)) === channel, 5_000));
+    assert.ok((await group.dropSubscribers()) >= 1);
+    // Written while the subscriber is away (it reconnects after 200 ms), as a worker's final write
+    // during a failover is: its publish reaches no one.
+    const key = `${prefix}job:${job.jobId}`;
+    const record = { ...(JSON.parse(await group.onMaster('GET', key)) as object), status: 'complete', result: 2 };
+    await group.onMaster('SET', key, JSON.stringify(record));
+    await group.onMaster('PUBLISH', channel, JSON.stringify(record));
+    assert.equal(await result, 2);
+  });
+
   it('after a failover: replicated records answer as before, lost ones as never written or as their last replicated state', async () => {
     const queue = uniqueName('failover');
     const laterQueue = uniqueName('failover-later');
