@@ -219,16 +219,7 @@ export class PrivateCluster {
     const ports = [await freePort(), await freePort(), await freePort()];
     const cluster = new PrivateCluster(servers, ports);
     try {
-      for (const port of ports)
-        servers.spawn(port, 'redis-server', [
-          ...serverArgs(port, servers.dir),
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          join(servers.dir, `nodes-${port}.conf`),
-          '--cluster-node-timeout',
-          '2000',
-        ]);
+      for (const port of ports) servers.spawn(port, 'redis-server', cluster.nodeArgs(port));
       for (const port of ports)
         await waitUntil('cluster node up', async () => (await redisCli(port, 'PING')) === 'PONG');
       await run('redis-cli', [
@@ -250,11 +241,46 @@ export class PrivateCluster {
     }
   }
 
+  private nodeArgs(port: number): string[] {
+    return [
+      ...serverArgs(port, this.servers.dir),
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      join(this.servers.dir, `nodes-${port}.conf`),
+      '--cluster-node-timeout',
+      '2000',
+    ];
+  }
+
   get url(): string {
     return `redis-cluster://${this.ports
       .slice(0, 2)
       .map((port) => `127.0.0.1:${port}`)
       .join(',')}`;
+  }
+
+  /** SIGKILLs one master: the cluster refuses every write once it sees the node fail (`cluster-node-timeout` 2 s). */
+  async killNode(port: number): Promise<void> {
+    await this.servers.kill(port);
+    await waitUntil('cluster state fail', async () =>
+      (
+        await redisCli(
+          this.ports.find((other) => other !== port)!,
+          'CLUSTER',
+          'INFO',
+        )
+      ).includes('cluster_state:fail'),
+    );
+  }
+
+  /** Starts a killed master again on its own nodes file: it takes its slots back and the cluster is whole. */
+  async restartNode(port: number): Promise<void> {
+    this.servers.spawn(port, 'redis-server', this.nodeArgs(port));
+    for (const node of this.ports)
+      await waitUntil('cluster state ok', async () =>
+        (await redisCli(node, 'CLUSTER', 'INFO')).includes('cluster_state:ok'),
+      );
   }
 
   /** How many keys matching `pattern` each master holds, in the order of `ports`. */

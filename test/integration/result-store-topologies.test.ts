@@ -198,4 +198,39 @@ describe('result store on Redis Cluster', () => {
     const spread = await cluster.keysPerNode('test-topology-*');
     assert.ok(spread.filter((count) => count > 0).length >= 2, `records on one node only: ${spread.join(', ')}`);
   });
+
+  it('a worker keeps running jobs while a master is away, says so once, and once again when writes go through', async () => {
+    const queue = uniqueName('cluster-outage');
+    const prefix = uniquePrefix('cluster-outage');
+    cleanups.push(() => deleteJobQueue(queue));
+    const client = trackedClient(queue, prefix, cluster.url);
+    const ran: number[] = [];
+    const { worker, logger } = await startWorker({
+      queue,
+      resultStore: cluster.url,
+      resultKeyPrefix: prefix,
+      handlers: { note: (_ctx: JobContext, args: { n: number }) => void ran.push(args.n) },
+    });
+    cleanups.push(() => worker.close());
+    const before = await client.enqueueJob('note', { n: 0 });
+    await before.result({ timeout: 10_000 });
+    const down = cluster.ports[2]!;
+    await cluster.killNode(down);
+    // The client cannot claim ids while the cluster refuses writes; a producer without a store can.
+    const producer = new RabbitMQClient({ queue, logLevel: 'silent', connectionTimeout: 5_000 });
+    cleanups.push(() => producer.close());
+    for (let n = 1; n <= 5; n += 1) await producer.enqueueJob('note', { n });
+    assert.ok(await waitFor(() => ran.length === 6, 15_000), `ran ${ran.length} of 6 with a master away`);
+    assert.equal(events(logger, 'results.unavailable').length, 1);
+    await cluster.restartNode(down);
+    // Recovered once writes have gone through for 5 s without a failure (job-recorder.ts).
+    let n = 6;
+    const recovered = await waitFor(async () => {
+      await (await client.enqueueJob('note', { n: n++ })).result({ timeout: 10_000 });
+      return events(logger, 'results.recovered').length > 0;
+    }, 20_000);
+    assert.ok(recovered, 'no recovered line');
+    assert.equal(events(logger, 'results.recovered').length, 1);
+    assert.equal(events(logger, 'results.unavailable').length, 1);
+  });
 });
