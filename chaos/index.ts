@@ -11,6 +11,7 @@ import { connectionCuts } from './scenarios/connection-cuts.js';
 import { malformedFlood } from './scenarios/malformed.js';
 import { passwords } from './scenarios/passwords.js';
 import { poisonJob } from './scenarios/poison.js';
+import { sentinelFailover } from './scenarios/sentinel-failover.js';
 import { tlsConnections } from './scenarios/tls.js';
 import { workerKills } from './scenarios/worker-kills.js';
 
@@ -28,6 +29,7 @@ const scenarios: Array<[string, Scenario]> = [
   ['6', malformedFlood],
   ['7', passwords(broker)],
   ['8', tlsConnections(broker)],
+  ['9', sentinelFailover],
 ];
 
 async function main(): Promise<number> {

@@ -1,7 +1,8 @@
 /**
  * The chaos suite's worker process, configured by environment: URL, QUEUE, QUEUE_TYPE, CONCURRENCY,
  * MIN_MS/MAX_MS (handler time), LOG (append-only completions: `n time due`), NAME (its connection
- * name). Prints `ready` once it consumes. Jobs: `work({ n, due? })`, `poison()` (kills its own
+ * name), RESULT_STORE and RESULT_KEY_PREFIX (optional). Prints `ready` once it consumes, and
+ * `event <name> <line>` for each result store outage and recovery. Jobs: `work({ n, due? })`, `poison()` (kills its own
  * process), `typed({ count })` (a schema that refuses everything else).
  */
 import { appendFileSync } from 'node:fs';
@@ -13,12 +14,18 @@ const env = process.env;
 const min = Number(env.MIN_MS ?? 5);
 const max = Number(env.MAX_MS ?? 30);
 const log = env.LOG as string;
+const storeEvent = (message: string, fields: Record<string, unknown> | undefined): void => {
+  const event = fields?.event;
+  if (event === 'results.unavailable' || event === 'results.recovered')
+    process.stdout.write(`event ${event} ${message}\n`);
+};
 const quiet: Logger = {
   debug: () => undefined,
-  info: (_message, fields) => {
+  info: (message, fields) => {
     if (fields?.event === 'worker.started') process.stdout.write('ready\n');
+    storeEvent(message, fields);
   },
-  warn: () => undefined,
+  warn: storeEvent,
   error: (message) => process.stderr.write(`${message}\n`),
 };
 
@@ -30,6 +37,7 @@ const worker = new Worker({
   connectionName: `${env.NAME ?? 'arq-chaos'} worker`,
   connectionTimeout: 60_000,
   statsInterval: 0,
+  ...(env.RESULT_STORE ? { resultStore: env.RESULT_STORE, resultKeyPrefix: env.RESULT_KEY_PREFIX ?? 'arq:' } : {}),
   logger: quiet,
   handlers: {
     work: async (_ctx, args: { n: number; due?: number }) => {

@@ -6,6 +6,7 @@
 import { Command, Option } from 'clipanion';
 import { redactUrl } from '../runtime/index.js';
 import { parseDuration, parseLogLevel } from '../runtime/settings/parse-text.js';
+import { redactRedisUrl } from '../runtime/results/redis-address.js';
 import type { LogLevel } from '../runtime/index.js';
 
 /** CLI commands talk to a broker a person is waiting on: fail in 5 s, not the API's 30. */
@@ -62,5 +63,7 @@ export function reportFailure(
 }
 
 export function hidePasswords(text: string): string {
-  return text.replace(/(?:amqps?|rediss?):\/\/[^\s"'<>]+/g, (url) => redactUrl(url));
+  return text
+    .replace(/(?:amqps?|rediss?):\/\/[^\s"'<>]+/g, (url) => redactUrl(url))
+    .replace(/redis-(?:sentinel|cluster):\/\/[^\s"'<>]+/g, (url) => redactRedisUrl(url));
 }

@@ -92,8 +92,10 @@ export interface RabbitMQSettings {
 /** Where job records (status, result, error) live; shared by the client and the worker (docs/results.md). */
 export interface ResultStoreSettings {
   /**
-   * Redis URL of the result store, e.g. `redis://localhost:6379/0`. Without it jobs run as usual
-   * and nothing records their status or result.
+   * Redis URL of the result store: `redis://localhost:6379/0` (or `rediss://`) for one Redis,
+   * `redis-sentinel://[:password@]host1:26379,host2:26379/<masterName>[?db=0]` for a Sentinel group,
+   * `redis-cluster://[:password@]host1:7000,host2:7001` for a Redis Cluster (docs/results.md). Without
+   * it jobs run as usual and nothing records their status or result.
    */
   resultStore?: string;
   /**

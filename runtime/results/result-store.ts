@@ -6,21 +6,29 @@
  * Keys under the prefix (default `arq:`): `job:<id>` (the record, JSON), channels `done:<id>` (the
  * final record, published once) and `abort` (job ids whose running attempt must stop).
  *
+ * One Redis, a Sentinel group or a Redis Cluster (redis-address.ts). Every script touches one key
+ * (KEYS[1], the job's record) and publishes on channels, which are not keys: on a cluster each call
+ * runs whole on the node holding that key's slot, and a PUBLISH reaches subscribers on every node.
+ * So the key layout is the same on all three, and records stay readable across a move.
+ *
  * ioredis, not node-redis: `defineCommand` loads each script once and falls back from EVALSHA by
  * itself, `enableOfflineQueue: false` makes every call fail at once while Redis is away (the worker
  * must not stall on results), and it reconnects on its own.
  */
 import { createRequire } from 'node:module';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { ResultStoreUnavailable } from '../errors.js';
-import { redactUrl } from '../logger.js';
 import { isFinal } from './job-record.js';
 import type { JobRecord } from './job-record.js';
+import { parseRedisAddress, redactRedisUrl } from './redis-address.js';
+import type { RedisAddress } from './redis-address.js';
 
 /** ioredis, loaded when the first store is made: a producer or worker without a result store never loads it. */
-const loadRedis = (): typeof Redis => (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis;
+const loadIoredis = (): { Redis: typeof Redis; Cluster: typeof Cluster } =>
+  createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis; Cluster: typeof Cluster };
 
 export interface ResultStoreOptions {
+  /** `redis://`, `rediss://`, `redis-sentinel://` or `redis-cluster://` (redis-address.ts). */
   url: string;
   keyPrefix: string;
   /** How long records live (ms), from their last write. */
@@ -116,24 +124,30 @@ if status == 'in_progress' then
 end
 return 'finished'`;
 
-interface ScriptedRedis extends Redis {
+interface ScriptedCommands {
   arqClaim(key: string, record: string, ttl: number): Promise<string | null>;
   arqBegin(key: string, record: string, ttl: number, now: string, done: string, replay: string): Promise<BeginReply>;
   arqFinish(key: string, record: string, ttl: number, final: '1' | '0', done: string): Promise<FinishReply>;
   arqAbort(key: string, now: string, ttl: number, abort: string, done: string): Promise<AbortReply>;
 }
 
+/** One Redis (alone or found through sentinels) or a cluster: the calls the store makes are the same on both. */
+type Connection = Redis | Cluster;
+type ScriptedRedis = Connection & ScriptedCommands;
+
 export class ResultStore {
   readonly displayUrl: string;
   private readonly redis: ScriptedRedis;
-  private subscriber: Redis | undefined;
+  private subscriber: Connection | undefined;
   /** Channel → callbacks waiting on it; the channel is subscribed while any wait. */
   private readonly waiters = new Map<string, Set<(message: string) => void>>();
+  /** Reads again what a waiting `waitForFinal` waits for, after the subscriber reconnected. */
+  private readonly rechecks = new Set<() => void>();
   private closing: Promise<void> | undefined;
 
   private constructor(private readonly options: ResultStoreOptions) {
-    this.displayUrl = redactUrl(options.url);
-    this.redis = new (loadRedis())(options.url, redisOptions(options)) as ScriptedRedis;
+    this.displayUrl = redactRedisUrl(options.url);
+    this.redis = openConnection(parseRedisAddress(options.url), options) as ScriptedRedis;
     this.redis.on('error', () => undefined); // reported through failed calls and the 'down'/'up' events below
     this.redis.defineCommand('arqClaim', { numberOfKeys: 1, lua: CLAIM });
     this.redis.defineCommand('arqBegin', { numberOfKeys: 1, lua: BEGIN });
@@ -245,15 +259,26 @@ export class ResultStore {
     const published = new Promise<JobRecord>((resolve) => {
       onMessage = (message) => resolve(JSON.parse(message) as JobRecord);
     });
-    await this.listen(channel, onMessage);
+    // A final record published while the subscriber was reconnecting (a Sentinel failover, a restart)
+    // reached no one: each time it is subscribed again, the record is read again.
+    const recheck = (): void =>
+      void this.get(jobId).then(
+        (record) => {
+          if (record && isFinal(record.status)) onMessage(JSON.stringify(record));
+        },
+        () => undefined,
+      );
+    this.rechecks.add(recheck);
     let timer: NodeJS.Timeout | undefined;
     try {
+      await this.listen(channel, onMessage);
       const current = await this.get(jobId);
       if (current && isFinal(current.status)) return current;
       const timedOut = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeout)));
       return await Promise.race([published, timedOut]);
     } finally {
       clearTimeout(timer);
+      this.rechecks.delete(recheck);
       await this.unlisten(channel, onMessage);
     }
   }
@@ -308,10 +333,16 @@ export class ResultStore {
     await this.subscriber?.unsubscribe(channel).catch(() => undefined);
   }
 
-  private openSubscriber(): Redis {
+  private openSubscriber(): Connection {
     // Subscriptions queue until connected (offline queue on) and are restored after a reconnect.
-    const subscriber = this.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
+    const override = { enableOfflineQueue: true, lazyConnect: false };
+    const subscriber = isCluster(this.redis) ? this.redis.duplicate([], override) : this.redis.duplicate(override);
     subscriber.on('error', () => undefined);
+    let connectedBefore = false;
+    subscriber.on('ready', () => {
+      if (connectedBefore) for (const recheck of this.rechecks) recheck();
+      connectedBefore = true;
+    });
     subscriber.on('message', (channel: string, message: string) => {
       for (const callback of this.waiters.get(channel) ?? []) callback(message);
     });
@@ -333,16 +364,47 @@ export class ResultStore {
   }
 }
 
-function redisOptions(options: ResultStoreOptions): RedisOptions {
-  return {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    enableAutoPipelining: true,
+function openConnection(address: RedisAddress, options: ResultStoreOptions): Connection {
+  const ioredis = loadIoredis();
+  const perNode = {
     maxRetriesPerRequest: 1,
     commandTimeout: Math.min(options.connectionTimeout, 5_000),
     connectTimeout: options.connectionTimeout,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
-  };
+  } satisfies RedisOptions;
+  const common = { lazyConnect: true, enableOfflineQueue: false, enableAutoPipelining: true };
+  const retry = (attempt: number): number => Math.min(attempt * 200, 2_000);
+  switch (address.kind) {
+    case 'single':
+      return new ioredis.Redis(address.url, { ...common, ...perNode, retryStrategy: retry } satisfies RedisOptions);
+    case 'sentinel':
+      return new ioredis.Redis({
+        ...common,
+        ...perNode,
+        retryStrategy: retry,
+        sentinels: address.sentinels,
+        name: address.name,
+        db: address.db,
+        username: address.username,
+        password: address.password,
+        sentinelPassword: address.sentinelPassword,
+        sentinelRetryStrategy: retry,
+        // A master demoted by a failover while it lives answers writes with READONLY: reconnecting
+        // asks the sentinels again and finds the new one. (ioredis's `failoverDetector` is not used:
+        // its disconnect on +switch-master, arriving while a reconnect is resolving the master,
+        // ends the connection for good.)
+        reconnectOnError: (err) => err.message.startsWith('READONLY'),
+      } satisfies RedisOptions);
+    case 'cluster':
+      return new ioredis.Cluster(address.nodes, {
+        ...common,
+        clusterRetryStrategy: retry,
+        redisOptions: { ...perNode, username: address.username, password: address.password },
+      } satisfies ClusterOptions);
+  }
+}
+
+function isCluster(connection: Connection): connection is Cluster {
+  return (connection as Cluster).isCluster === true;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

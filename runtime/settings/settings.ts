@@ -16,6 +16,7 @@ import { brokerUrlProblems, parseBrokerUrls, splitBrokerUrls } from './broker-ur
 import type { BrokerUrls } from './broker-urls.js';
 import type { TlsSocketOptions } from '../transport/tls.js';
 import { jobTimeoutSchema, maxRetriesSchema, queueNameSchema } from './job-rules.js';
+import { redisAddressProblem } from '../results/redis-address.js';
 import { isZodSchema } from '../zod-introspection.js';
 import type { Logger } from '../logger.js';
 import { createConsoleLogger, localeFromEnvironment } from '../logger.js';
@@ -128,7 +129,10 @@ const connectionShape = {
 const resultStoreShape = {
   resultStore: z
     .string()
-    .refine((url) => /^rediss?:\/\//.test(url) && URL.canParse(url), 'must be a redis:// or rediss:// URL')
+    .superRefine((url, context) => {
+      const problem = redisAddressProblem(url);
+      if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+    })
     .optional(),
   resultKeyPrefix: z.string().min(1, 'must not be empty').optional(),
   jobResultTtl: positiveMs.optional(),

@@ -21,8 +21,12 @@ export interface AttemptFacts {
   replay?: string | undefined;
 }
 
+/** How long writes must go through without a failure before a store that failed counts as back (ms). */
+const QUIET_MS = 5_000;
+
 export class JobRecorder {
   private down = false;
+  private lastFailure = 0;
 
   private constructor(
     private readonly store: ResultStore,
@@ -60,7 +64,9 @@ export class JobRecorder {
   async begin(attempt: AttemptFacts): Promise<BeginReply> {
     const record = this.record(attempt, 'in_progress', null);
     try {
-      return await this.store.begin(record);
+      const reply = await this.store.begin(record);
+      this.wrote();
+      return reply;
     } catch (err) {
       this.wentDown(oneLine(err));
       return 'run';
@@ -79,6 +85,7 @@ export class JobRecorder {
     if (outcome.deferUntil) record.deferUntil = outcome.deferUntil.toISOString();
     try {
       await this.store.finish(record);
+      this.wrote();
     } catch (err) {
       this.wentDown(oneLine(err));
     }
@@ -108,9 +115,19 @@ export class JobRecorder {
   }
 
   private wentDown(reason: string): void {
+    this.lastFailure = Date.now();
     if (this.down) return;
     this.down = true;
     this.log.warn('results.unavailable', { url: this.store.displayUrl, reason });
+  }
+
+  /**
+   * A write went through. A cluster stays 'ready' while one of its masters is away, so there only
+   * writes tell that the store is back; as writes to the slots of live masters go through meanwhile,
+   * it counts as back once writes have gone through for `QUIET_MS` without a failure.
+   */
+  private wrote(): void {
+    if (this.down && Date.now() - this.lastFailure >= QUIET_MS) this.cameBack();
   }
 
   private cameBack(): void {
