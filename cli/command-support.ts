@@ -63,7 +63,9 @@ export function reportFailure(
 }
 
 export function hidePasswords(text: string): string {
+  // A comma ends an AMQP URL: a list of nodes (`AMQP_URL=amqp://…,amqp://…`) is one URL after another. A
+  // Sentinel or Cluster URL lists its hosts with commas inside one URL.
   return text
-    .replace(/(?:amqps?|rediss?):\/\/[^\s"'<>]+/g, (url) => redactUrl(url))
+    .replace(/(?:amqps?|rediss?):\/\/[^\s"'<>,]+/g, (url) => redactUrl(url))
     .replace(/redis-(?:sentinel|cluster):\/\/[^\s"'<>]+/g, (url) => redactRedisUrl(url));
 }

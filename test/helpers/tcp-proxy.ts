@@ -11,6 +11,8 @@ export interface BrokerProxy {
   url: string;
   /** Drops every open connection and refuses new ones until `restore()`. */
   cut(): void;
+  /** Drops every open connection, then accepts new ones and never answers them (a hung node) until `restore()`. */
+  stall(): void;
   restore(): void;
   /** Client connections open through the proxy now. */
   connections(): number;
@@ -21,9 +23,15 @@ export async function startBrokerProxy(target = { host: '127.0.0.1', port: 5672 
   const sockets = new Set<Socket>();
   const clients = new Set<Socket>();
   let down = false;
+  let stalled = false;
   const server: Server = createServer((client) => {
     if (down) {
       client.destroy();
+      return;
+    }
+    if (stalled) {
+      sockets.add(client);
+      client.on('error', () => client.destroy());
       return;
     }
     const upstream = connect(target.port, target.host);
@@ -54,8 +62,14 @@ export async function startBrokerProxy(target = { host: '127.0.0.1', port: 5672 
   return {
     url: `amqp://guest:guest@127.0.0.1:${port}`,
     cut,
+    stall() {
+      cut();
+      down = false;
+      stalled = true;
+    },
     restore() {
       down = false;
+      stalled = false;
     },
     connections: () => clients.size,
     close() {

@@ -176,6 +176,35 @@ describe('failover between the nodes of a url list', () => {
     }
   });
 
+  it('moves on from a node that hangs instead of waiting out its connect timeout there', async () => {
+    const proxies = await twoNodes();
+    const done: string[] = [];
+    try {
+      await withWorker(
+        {
+          url: proxies.map((proxy) => proxy.url),
+          connectionTimeout: 20_000,
+          handlers: { work: (ctx: JobContext) => void done.push(ctx.jobId) },
+        },
+        async ({ logger, client }) => {
+          const hung = proxyInUse(proxies);
+          await client.enqueueJob('work', {}, { jobId: 'before' });
+          assert.ok(await waitFor(() => done.includes('before'), 10_000));
+          // The node accepts TCP and never answers: dialling it again would wait the whole connect timeout.
+          hung.stall();
+          const stalledAt = Date.now();
+          assert.ok(await waitFor(() => events(logger, 'connection.recovered').length === 1, 10_000), 'recovered');
+          await client.enqueueJob('work', {}, { jobId: 'after' });
+          assert.ok(await waitFor(() => done.includes('after'), 10_000));
+          assert.ok(Date.now() - stalledAt < 10_000, `resumed after ${Date.now() - stalledAt} ms`);
+          hung.restore();
+        },
+      );
+    } finally {
+      for (const proxy of proxies) await proxy.close();
+    }
+  });
+
   it('never publishes the successor of a delivery whose channel went with its node', async () => {
     const proxies = await twoNodes();
     const runs: Array<{ jobTry: number; redelivered: boolean }> = [];
