@@ -388,11 +388,10 @@ function openConnection(address: RedisAddress, options: ResultStoreOptions): Con
         password: address.password,
         sentinelPassword: address.sentinelPassword,
         sentinelRetryStrategy: retry,
-        // A master demoted by a failover while it lives answers writes with READONLY: reconnecting
-        // asks the sentinels again and finds the new one. (ioredis's `failoverDetector` is not used:
-        // its disconnect on +switch-master, arriving while a reconnect is resolving the master,
-        // ends the connection for good.)
-        reconnectOnError: (err) => err.message.startsWith('READONLY'),
+        // After a failover the store finds the new master at its next reconnect: the sentinels'
+        // reconfiguration of a demoted master that still lives ends its clients' connections (CLIENT
+        // KILL in the same MULTI as its REPLICAOF). Not ioredis's `failoverDetector`: its disconnect on
+        // +switch-master, arriving while a reconnect is resolving the master, ends the connection for good.
       } satisfies RedisOptions);
     case 'cluster':
       return new ioredis.Cluster(address.nodes, {
