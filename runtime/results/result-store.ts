@@ -149,6 +149,7 @@ export class ResultStore {
     this.displayUrl = redactRedisUrl(options.url);
     this.redis = openConnection(parseRedisAddress(options.url), options) as ScriptedRedis;
     this.redis.on('error', () => undefined); // reported through failed calls and the 'down'/'up' events below
+    this.restartOnEnd(this.redis);
     this.redis.defineCommand('arqClaim', { numberOfKeys: 1, lua: CLAIM });
     this.redis.defineCommand('arqBegin', { numberOfKeys: 1, lua: BEGIN });
     this.redis.defineCommand('arqFinish', { numberOfKeys: 1, lua: FINISH });
@@ -292,8 +293,9 @@ export class ResultStore {
     this.closing ??= (async () => {
       for (const connection of [this.subscriber, this.redis]) {
         if (!connection) continue;
-        if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());
-        else connection.disconnect();
+        if (connection.status === 'ready') await connection.quit().catch(() => undefined);
+        // Also after QUIT: it is what stops the Sentinel connector's failover detector.
+        connection.disconnect();
       }
     })();
     return this.closing;
@@ -338,6 +340,7 @@ export class ResultStore {
     const override = { enableOfflineQueue: true, lazyConnect: false };
     const subscriber = isCluster(this.redis) ? this.redis.duplicate([], override) : this.redis.duplicate(override);
     subscriber.on('error', () => undefined);
+    this.restartOnEnd(subscriber);
     let connectedBefore = false;
     subscriber.on('ready', () => {
       if (connectedBefore) for (const recheck of this.rechecks) recheck();
@@ -348,6 +351,16 @@ export class ResultStore {
     });
     this.subscriber = subscriber;
     return subscriber;
+  }
+
+  /**
+   * ioredis gives a Sentinel connection up for good when its failover detector's disconnect lands
+   * while a reconnect is still asking the sentinels for the master; a store must outlast that.
+   */
+  private restartOnEnd(connection: Connection): void {
+    connection.on('end', () => {
+      if (!this.closing) connection.connect().catch(() => undefined);
+    });
   }
 
   private async call<T>(run: () => Promise<T>): Promise<T> {
@@ -388,11 +401,10 @@ function openConnection(address: RedisAddress, options: ResultStoreOptions): Con
         password: address.password,
         sentinelPassword: address.sentinelPassword,
         sentinelRetryStrategy: retry,
-        // A master demoted by a failover while it lives answers writes with READONLY: reconnecting
-        // asks the sentinels again and finds the new one. (ioredis's `failoverDetector` is not used:
-        // its disconnect on +switch-master, arriving while a reconnect is resolving the master,
-        // ends the connection for good.)
-        reconnectOnError: (err) => err.message.startsWith('READONLY'),
+        // Hears the sentinels' +switch-master and reconnects at once: a master demoted while it lives
+        // goes on taking writes until the sentinels reconfigure it (up to 10 s), writes its resync
+        // then discards.
+        failoverDetector: true,
       } satisfies RedisOptions);
     case 'cluster':
       return new ioredis.Cluster(address.nodes, {

@@ -186,6 +186,27 @@ export class PrivateSentinelGroup {
     return ids.length;
   }
 
+  /** A failover with the master alive (`SENTINEL FAILOVER`); resolves once the sentinels name the replica. */
+  async failover(): Promise<void> {
+    const old = await this.masterPort();
+    await redisCli(this.sentinelPorts[0]!, 'SENTINEL', 'FAILOVER', this.name);
+    await waitUntil('manual failover', async () => (await this.masterPort()) !== old);
+  }
+
+  /** Waits until the server that is not the master replicates from it again (after a failover: up to 10 s). */
+  async waitForReplica(): Promise<void> {
+    await waitUntil(
+      'replica in sync',
+      async () => {
+        const master = await this.masterPort();
+        const replica = this.dataPorts.find((port) => port !== master)!;
+        const info = await redisCli(replica, 'INFO', 'replication');
+        return info.includes(`master_port:${master}`) && info.includes('master_link_status:up');
+      },
+      60_000,
+    );
+  }
+
   /** SIGKILLs the master and waits until the sentinels promoted the replica; returns how long that took (ms). */
   async killMasterAndWaitForFailover(): Promise<{ failoverMs: number; newMaster: number }> {
     const old = await this.masterPort();

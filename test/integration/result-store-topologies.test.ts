@@ -104,6 +104,26 @@ describe('result store on Redis Sentinel', () => {
     assert.equal(await result, 2);
   });
 
+  it('a failover with the old master alive: the store writes to the new master once the sentinels switch', async () => {
+    const queue = uniqueName('switch');
+    const prefix = uniquePrefix('switch');
+    cleanups.push(() => deleteJobQueue(queue));
+    const client = trackedClient(queue, prefix, group.url);
+    await client.enqueueJob('sum', { a: 1, b: 1 });
+    await group.failover();
+    const switched = Date.now();
+    // The demoted master takes writes until the sentinels reconfigure it (up to 10 s later); those
+    // would be gone after its resync. The store must stop writing there when the sentinels switch.
+    const landed = await waitFor(async () => {
+      const job = await client.enqueueJob('sum', { a: 1, b: 1 }).catch(() => undefined);
+      return job !== undefined && (await group.onMaster('EXISTS', `${prefix}job:${job.jobId}`)) === '1';
+    }, 20_000);
+    assert.ok(landed, 'no record reached the new master');
+    const elapsed = Date.now() - switched;
+    assert.ok(elapsed < 4_000, `records went to the new master ${elapsed} ms after the switch`);
+    await group.waitForReplica();
+  });
+
   it('after a failover: replicated records answer as before, lost ones as never written or as their last replicated state', async () => {
     const queue = uniqueName('failover');
     const laterQueue = uniqueName('failover-later');
@@ -113,6 +133,7 @@ describe('result store on Redis Sentinel', () => {
       () => deleteJobQueue(laterQueue),
     );
     const gates = new Map<string, () => void>();
+    await group.waitForReplica();
     const gated = (_ctx: JobContext, args: { id: string }) =>
       new Promise<string>((resolve) => gates.set(args.id, () => resolve(`released ${args.id}`)));
     const client = trackedClient(queue, prefix, group.url);
