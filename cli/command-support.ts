@@ -12,7 +12,9 @@ import type { LogLevel } from '../runtime/index.js';
 export const CLI_CONNECTION_TIMEOUT_MS = 5_000;
 
 export abstract class BrokerCommand extends Command {
-  url = Option.String('-u,--rabbitmq-url', { description: 'AMQP URL (default: $AMQP_URL, else amqp://localhost)' });
+  url = Option.String('-u,--url,--rabbitmq-url', {
+    description: "AMQP URL, or a cluster's nodes separated by commas (default: $AMQP_URL, else amqp://localhost)",
+  });
   connectionTimeout = Option.String('--connection-timeout', {
     description: 'How long to wait for the broker (duration; default 5s)',
   });

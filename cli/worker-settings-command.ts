@@ -24,7 +24,7 @@ function overrideDescription(spec: OverrideSpec<unknown>): string {
 function overrideOptions(): Record<WorkerOverrideKey, unknown> {
   const options: Partial<Record<WorkerOverrideKey, unknown>> = {};
   for (const source of workerOverrideSources) {
-    const names = source.short ? `${source.short},${source.flag}` : source.flag;
+    const names = [source.short, source.flag, source.alias].filter(Boolean).join(',');
     const description = overrideDescription(source);
     options[source.key] = isSwitch(source)
       ? Option.Boolean(names, { description })

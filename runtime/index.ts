@@ -77,6 +77,8 @@ export type {
 export { bindJobs, registerJobs } from './typed-jobs.js';
 export type { EnqueueFunctions, JobDefinitions, JobHandlers } from './typed-jobs.js';
 export { parseDuration, parseLogLevel, parseSwitch, parseWholeNumber } from './settings/parse-text.js';
+export { parseBrokerUrls, splitBrokerUrls } from './settings/broker-urls.js';
+export type { BrokerUrls } from './settings/broker-urls.js';
 export type { TlsSocketOptions } from './transport/tls.js';
 export {
   applyWorkerOverrides,

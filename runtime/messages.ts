@@ -41,6 +41,8 @@ const en = {
   'job.requeued': (p) => `job ${p.jobId} requeued: ${p.reason}`,
   'job.outcome_unpublished': (p) =>
     `outcome of job ${p.jobId} could not be published (${p.error}); message returned to the queue`,
+  'job.outcome_dropped': (p) =>
+    `outcome of job ${p.jobId} not published: the channel it came on closed, so the broker runs it again`,
   'job.aborted': (p) => `job ${p.jobId} ${p.functionName} aborted ${p.when}`,
   'job.already_final': (p) =>
     `job ${p.jobId} ${p.functionName} already ended (its record is final): a redelivery after a lost ack; acked, not run again`,
@@ -95,6 +97,7 @@ const zhCN: Record<MessageKey, (p: Params) => string> = {
   'job.late_result': (p) => `任务 ${p.jobId} 在超时之后才结束；结果已丢弃`,
   'job.requeued': (p) => `任务 ${p.jobId} 已放回队列：${p.reason}`,
   'job.outcome_unpublished': (p) => `任务 ${p.jobId} 的结果无法发布（${p.error}）；消息已退回队列`,
+  'job.outcome_dropped': (p) => `任务 ${p.jobId} 的结果未发布：接收它的通道已关闭，服务器会重新投递`,
   'job.aborted': (p) =>
     `任务 ${p.jobId} ${p.functionName} 已中止（${p.when === 'before it ran' ? '尚未运行' : '运行中'}）`,
   'job.already_final': (p) =>

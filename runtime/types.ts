@@ -32,11 +32,14 @@ export interface TlsSettings {
 /** Connection settings shared by clients and workers. */
 export interface RabbitMQSettings {
   /**
-   * AMQP URL. Credentials in it are never logged. `memory://<name>` runs on an in-process broker
-   * (tests, demos): no RabbitMQ, nothing survives the process.
-   * @defaultValue `process.env.AMQP_URL` or `amqp://guest:guest@localhost:5672`
+   * AMQP URL, or the nodes of a cluster: an array of URLs or one string of comma-separated URLs.
+   * The connection starts on a node picked at random (so workers spread) and, when it loses it,
+   * moves to the next one; every node must name the same vhost and credentials. Credentials in it
+   * are never logged. `memory://<name>` runs on an in-process broker (tests, demos): no RabbitMQ,
+   * nothing survives the process.
+   * @defaultValue `process.env.AMQP_URL` (comma-separated) or `amqp://guest:guest@localhost:5672`
    */
-  url?: string;
+  url?: string | readonly string[];
   /**
    * How long the first connect, and each enqueue during an outage, may wait for the broker (ms).
    * @defaultValue 30_000

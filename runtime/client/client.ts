@@ -94,7 +94,7 @@ export class RabbitMQClient<S extends ClientSettings = ClientSettings> {
       if (storeSettings && !this.store)
         this.store = await ResultStore.open({ ...storeSettings, connectionTimeout: this.settings.connectionTimeout });
       const connection = await BrokerConnection.open({
-        url: this.settings.url,
+        urls: this.settings.urls,
         connectionTimeout: this.settings.connectionTimeout,
         heartbeat: this.settings.heartbeat,
         tls: this.settings.tls,

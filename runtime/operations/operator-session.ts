@@ -10,11 +10,15 @@ import { createConsoleLogger, localeFromEnvironment } from '../logger.js';
 import type { Logger, LogLevel } from '../logger.js';
 import { RuntimeLog } from '../messages.js';
 import { BrokerConnection } from '../transport/connection.js';
-import { defaultUrl, defaults } from '../settings/settings.js';
+import { defaults, resolveBrokerUrls } from '../settings/settings.js';
+import type { BrokerUrls } from '../settings/broker-urls.js';
 
 export interface OperatorSettings {
-  /** @defaultValue `process.env.AMQP_URL` or `amqp://guest:guest@localhost:5672` */
-  url?: string;
+  /**
+   * AMQP URL, or a cluster's nodes (an array, or URLs separated by commas).
+   * @defaultValue `process.env.AMQP_URL` or `amqp://guest:guest@localhost:5672`
+   */
+  url?: BrokerUrls;
   /** @defaultValue 30_000 (the CLI passes 5 s) */
   connectionTimeout?: number;
   /** Prefix of the delay ladder. @defaultValue `arq` */
@@ -36,7 +40,7 @@ export class OperatorSession {
     const logLevel = settings.logLevel ?? 'warn';
     const connectionTimeout = settings.connectionTimeout ?? defaults.connectionTimeout;
     const connection = await BrokerConnection.open({
-      url: settings.url ?? defaultUrl(),
+      urls: resolveBrokerUrls(settings.url),
       connectionTimeout,
       heartbeat: defaults.heartbeat,
       tls: resolveTls(settings.tls),

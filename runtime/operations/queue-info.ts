@@ -42,7 +42,12 @@ export async function inspectQueue(
       exists: main !== undefined,
       ready: main?.messageCount ?? 0,
       unacked: settings.managementUrl
-        ? await unackedFromManagement(settings.managementUrl, session.connection.vhost, queue, settings.url)
+        ? await unackedFromManagement(
+            settings.managementUrl,
+            session.connection.vhost,
+            queue,
+            session.connection.urls[0],
+          )
         : null,
       consumers: main?.consumerCount ?? 0,
       deadLetterQueue: deadLetterQueueName(queue),

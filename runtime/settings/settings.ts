@@ -12,6 +12,8 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { InvalidSettings } from '../errors.js';
 import { resolveTls } from '../transport/tls.js';
+import { brokerUrlProblems, parseBrokerUrls, splitBrokerUrls } from './broker-urls.js';
+import type { BrokerUrls } from './broker-urls.js';
 import type { TlsSocketOptions } from '../transport/tls.js';
 import { jobTimeoutSchema, maxRetriesSchema, queueNameSchema } from './job-rules.js';
 import { isZodSchema } from '../zod-introspection.js';
@@ -55,9 +57,18 @@ export const defaults = {
   healthHost: '0.0.0.0',
 } as const satisfies Record<string, string | number>;
 
-/** The broker URL when none is given: `AMQP_URL`, else the local default. The one place that reads it. */
-export function defaultUrl(env: NodeJS.ProcessEnv = process.env): string {
-  return env.AMQP_URL || defaults.url;
+/** The broker's nodes when none are given: `AMQP_URL` (a comma-separated list), else the local default. The one place that reads it. */
+export function defaultUrls(env: NodeJS.ProcessEnv = process.env): string[] {
+  return env.AMQP_URL ? parseBrokerUrls(env.AMQP_URL, 'AMQP_URL') : [defaults.url];
+}
+
+/** The nodes of a `url` setting, already validated, or `AMQP_URL`'s when it is not given. */
+export function resolveBrokerUrls(url: BrokerUrls | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
+  if (url === undefined) return defaultUrls(env);
+  const urls = splitBrokerUrls(url);
+  const problems = brokerUrlProblems(urls);
+  if (problems.length > 0) throw new InvalidSettings(`invalid settings: url: ${problems.join('; ')}`);
+  return urls;
 }
 
 export { queueNameSchema } from './job-rules.js';
@@ -74,9 +85,11 @@ const pem = z.union([z.string().min(1, 'must not be empty'), z.instanceof(Buffer
 
 const connectionShape = {
   url: z
-    .string()
-    .refine((url) => /^(amqps?|memory):\/\//.test(url), 'must start with amqp://, amqps:// or memory:// (in-process)')
-    .refine((url) => URL.canParse(url), 'is not a valid URL')
+    .union([z.string(), z.array(z.string())], 'must be a URL, a comma-separated list of URLs or an array of URLs')
+    .superRefine((value, ctx) => {
+      for (const problem of brokerUrlProblems(splitBrokerUrls(value)))
+        ctx.addIssue({ code: 'custom', message: problem });
+    })
     .optional(),
   connectionTimeout: positiveMs.optional(),
   connectionName: z.string().min(1, 'must not be empty').optional(),
@@ -225,18 +238,20 @@ function describeIssues(issues: z.core.$ZodIssue[]): string[] {
 // required): a setting added to an interface is then missing from its resolve function until filled in.
 /** Connection settings once resolved: defaults applied, TLS files read. */
 export type ResolvedConnectionSettings = {
-  [K in Exclude<keyof RabbitMQSettings, 'connectionName' | 'tls'>]: Exclude<RabbitMQSettings[K], undefined>;
+  [K in Exclude<keyof RabbitMQSettings, 'url' | 'connectionName' | 'tls'>]: Exclude<RabbitMQSettings[K], undefined>;
 } & { [K in 'connectionName']: RabbitMQSettings[K] } & {
+  /** The broker's nodes, in the order given (the connection starts on one at random). */
+  urls: readonly string[];
   /** Socket options for an `amqps://` URL, files already read. */
   tls: TlsSocketOptions | undefined;
 };
 
 function resolveConnection(input: RabbitMQSettings, role: 'client' | 'worker'): ResolvedConnectionSettings {
-  const url = input.url ?? defaultUrl();
-  const quiet = role === 'client' || url.startsWith('memory://');
+  const urls = resolveBrokerUrls(input.url);
+  const quiet = role === 'client' || urls[0]!.startsWith('memory://');
   const logLevel = input.logLevel ?? (quiet ? defaults.quietLogLevel : defaults.logLevel);
   return {
-    url,
+    urls,
     connectionName: input.connectionName,
     connectionTimeout: input.connectionTimeout ?? defaults.connectionTimeout,
     heartbeat: input.heartbeat ?? defaults.heartbeat,

@@ -9,6 +9,7 @@ import { InvalidSettings } from '../errors.js';
 import type { BurstSettings, WorkerSettings, WorkerState } from '../types.js';
 import { defaults } from './settings.js';
 import { parseDuration, parseLogLevel, parseSwitch, parseWholeNumber } from './parse-text.js';
+import { parseBrokerUrls } from './broker-urls.js';
 
 /** One setting that a flag and an environment variable can override. */
 export interface OverrideSpec<T> {
@@ -16,6 +17,8 @@ export interface OverrideSpec<T> {
   flag: `--${string}`;
   /** One-letter alias of the flag. */
   short?: `-${string}`;
+  /** An older spelling of the flag, still accepted and not shown in the README. */
+  alias?: `--${string}`;
   /** Environment variable. */
   variable: string;
   /** Text of the flag or variable to the setting's value; `source` names which, for the error. `parseSwitch` makes the flag a switch (`--x` / `--no-x`). */
@@ -44,11 +47,12 @@ function shownDuration(ms: number): string {
 /** Every overridable setting, in the order `--help` and the README list them. */
 export const workerOverrideTable = {
   url: {
-    flag: '--rabbitmq-url',
+    flag: '--url',
     short: '-u',
+    alias: '--rabbitmq-url',
     variable: 'AMQP_URL',
-    parse: text,
-    help: 'AMQP URL',
+    parse: parseBrokerUrls,
+    help: "AMQP URL, or a cluster's nodes separated by commas",
     default: defaults.url,
   },
   queue: {

@@ -9,7 +9,10 @@
  * When the channel dies after a message was written but before its confirm arrived, nobody can
  * know whether the broker kept it: that publish rejects with EnqueueUnconfirmed (republishing
  * could duplicate it). A publish that finds no live channel waits for the reconnect until its
- * deadline; nothing was sent, so that wait is safe.
+ * deadline; nothing was sent, so that wait is safe. A publish that replaces a delivery (a retry, a
+ * dead letter) names a condition (`onlyWhile`: the delivery's channel still open) checked as it is
+ * written: after a reconnect the publisher's channel is new while the delivery's is gone, and the
+ * broker has requeued the delivery, so publishing its successor would put the job in two places.
  */
 import type { Message, Options } from 'amqplib';
 import type { AmqpConfirmChannel } from './amqp-model.js';
@@ -35,23 +38,30 @@ export class ConfirmPublisher {
 
   constructor(private readonly channel: ManagedChannel<AmqpConfirmChannel>) {}
 
-  /** Resolves once the broker has confirmed the message; rejects on return, nack, uncertainty or the deadline. */
-  publish(message: OutgoingMessage, deadline: number): Promise<void> {
+  /**
+   * Resolves once the broker has confirmed the message; rejects on return, nack, uncertainty or the
+   * deadline, and with `ConnectionUnavailable` (nothing sent) when `onlyWhile` is false at the write.
+   */
+  publish(message: OutgoingMessage, deadline: number, onlyWhile?: () => boolean): Promise<void> {
     try {
       // Hot path: a live channel and no backpressure write at once, without an extra await.
       const live = this.drained ? undefined : this.channel.peek();
-      const confirmed = live && this.write(live, message, deadline);
-      return confirmed ?? this.publishWhenReady(message, deadline);
+      const confirmed = live && this.write(live, message, deadline, onlyWhile);
+      return confirmed ?? this.publishWhenReady(message, deadline, onlyWhile);
     } catch (err) {
       return Promise.reject(err as Error);
     }
   }
 
-  private async publishWhenReady(message: OutgoingMessage, deadline: number): Promise<void> {
+  private async publishWhenReady(
+    message: OutgoingMessage,
+    deadline: number,
+    onlyWhile: (() => boolean) | undefined,
+  ): Promise<void> {
     for (;;) {
       if (this.drained) await withDeadline(this.drained, deadline, () => unconfirmedAtDeadline(message));
       const channel = await this.channel.get(deadline);
-      const confirmed = this.write(channel, message, deadline);
+      const confirmed = this.write(channel, message, deadline, onlyWhile);
       if (confirmed) return confirmed;
       // The channel was already closed: nothing was sent, so waiting for the next one is safe.
       if (Date.now() >= deadline) throw new ConnectionUnavailable('broker unavailable until the enqueue deadline');
@@ -60,7 +70,14 @@ export class ConfirmPublisher {
   }
 
   /** Writes the message; returns the confirm promise, or undefined when the channel was already closed. */
-  private write(channel: AmqpConfirmChannel, message: OutgoingMessage, deadline: number): Promise<void> | undefined {
+  private write(
+    channel: AmqpConfirmChannel,
+    message: OutgoingMessage,
+    deadline: number,
+    onlyWhile: (() => boolean) | undefined,
+  ): Promise<void> | undefined {
+    if (onlyWhile && !onlyWhile())
+      throw new ConnectionUnavailable(`${describe(message)} not sent: what it replaces is gone with its channel`);
     const returns = this.returnsOf(channel);
     let confirmed: Promise<void>;
     let accepted: boolean;

@@ -1,7 +1,8 @@
 /**
  * One recovering AMQP connection and the long-lived channels opened on it.
  *
- * amqplib 2.x reconnects the connection (its `recovery` option); everything above that is ours:
+ * amqplib 2.x reconnects the connection (its `recovery` option), dialling the next node of the list
+ * on each attempt (node-rotation.ts); everything above that is ours:
  * each ManagedChannel re-opens itself whenever its channel closes (connection loss, or the broker
  * closing just that channel, e.g. for the consumer timeout) and re-runs its `onOpen` (declare,
  * prefetch, consume). 403/406 are configuration errors: they fail the channel for good instead of
@@ -18,13 +19,16 @@ import { redactUrl } from '../logger.js';
 import type { RuntimeLog } from '../messages.js';
 import { MemoryModel, memoryBroker } from './memory-broker.js';
 import { isTlsVerificationError, tlsHint } from './tls.js';
+import { NodeRotation } from './node-rotation.js';
+import { displayBrokerUrls, vhostOf } from '../settings/broker-urls.js';
 import type { TlsSocketOptions } from './tls.js';
 
 /** What to do when no broker answers: the two fixes a newcomer needs. */
 export const NO_BROKER_HINT = 'start RabbitMQ (rabbitmq-server -detached) or set AMQP_URL';
 
 export interface ConnectionOptions {
-  url: string;
+  /** The broker's nodes: one URL, or a cluster's (validated by settings: same vhost and credentials). */
+  urls: readonly string[];
   connectionTimeout: number;
   /** ms; AMQP negotiates whole seconds. */
   heartbeat: number;
@@ -45,39 +49,32 @@ export function isConfigurationError(err: unknown): boolean {
   return /ACCESS[-_]REFUSED|PRECONDITION[-_]FAILED|NOT[-_]ALLOWED/.test(message);
 }
 
-function withHeartbeat(url: string, heartbeatMs: number): string {
-  try {
-    const parsed = new URL(url);
-    if (!parsed.searchParams.has('heartbeat'))
-      parsed.searchParams.set('heartbeat', String(Math.ceil(heartbeatMs / 1000)));
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
-
 export class BrokerConnection {
-  readonly displayUrl: string;
   private readonly channels = new Set<{ close(): Promise<void> }>();
   private closing: Promise<void> | undefined;
   private up = true;
+  /** The node the connection is on now, or was on when it was lost. */
+  private connectedTo: string;
 
   private constructor(
     readonly model: AmqpModel,
     private readonly options: ConnectionOptions,
+    private readonly rotation: NodeRotation | undefined,
   ) {
-    this.displayUrl = redactUrl(options.url);
+    this.connectedTo = rotation?.display ?? redactUrl(options.urls[0]!);
   }
 
   /** Connects within `connectionTimeout`, or rejects with a one-line reason (password hidden). */
   static async open(options: ConnectionOptions): Promise<BrokerConnection> {
-    const displayUrl = redactUrl(options.url);
-    if (options.url.startsWith('memory://')) {
-      const connection = new BrokerConnection(new MemoryModel(memoryBroker(options.url)), options);
-      options.log.info('connection.connected', { url: displayUrl });
+    const first = options.urls[0]!;
+    if (first.startsWith('memory://')) {
+      const connection = new BrokerConnection(new MemoryModel(memoryBroker(first)), options, undefined);
+      options.log.info('connection.connected', { url: redactUrl(first) });
       return connection;
     }
-    const model = await amqp.connect(withHeartbeat(options.url, options.heartbeat), {
+    const rotation = new NodeRotation(options.urls, options.heartbeat);
+    const displayUrls = displayBrokerUrls(options.urls);
+    const model = await amqp.connect(rotation.address, {
       ...options.tls,
       timeout: options.connectionTimeout,
       clientProperties: { connection_name: options.connectionName },
@@ -90,6 +87,9 @@ export class BrokerConnection {
           coalesceWrites((connected as { connection: { stream: Writable } }).connection.stream),
       },
     });
+    // Before amqplib schedules the next attempt (it emits these first): that attempt dials the next node.
+    model.on('connect-failed', () => rotation.advance());
+    model.on('disconnect', () => rotation.advance());
     let lastError: Error | undefined;
     let fatal: Error | undefined;
     let giveUp: (err: Error) => void = () => {};
@@ -110,9 +110,11 @@ export class BrokerConnection {
       await model.close().catch(() => {});
       const reason = oneLine(err);
       if (fatal)
-        throw new BrokerConfigurationError(`cannot connect to ${displayUrl}: ${reason}${tlsHint(err)}`, { cause: err });
+        throw new BrokerConfigurationError(`cannot connect to ${displayUrls}: ${reason}${tlsHint(err)}`, {
+          cause: err,
+        });
       throw new ConnectionUnavailable(
-        `cannot connect to ${displayUrl} within ${options.connectionTimeout} ms: ${reason}; ${NO_BROKER_HINT}`,
+        `cannot connect to ${displayUrls} within ${options.connectionTimeout} ms: ${reason}; ${NO_BROKER_HINT}`,
         { cause: err },
       );
     } finally {
@@ -120,9 +122,9 @@ export class BrokerConnection {
       model.off('connect-failed', onFailure);
     }
     // amqplib's model is an AmqpModel: the compiler checks here that the in-process broker's interface is amqplib's.
-    const connection = new BrokerConnection(model, options);
+    const connection = new BrokerConnection(model, options, rotation);
     connection.watch(model);
-    options.log.info('connection.connected', { url: displayUrl });
+    options.log.info('connection.connected', { url: rotation.display });
     return connection;
   }
 
@@ -130,7 +132,7 @@ export class BrokerConnection {
     const log = this.options.log;
     model.on('disconnect', (err: Error) => {
       this.up = false;
-      if (!this.closing) log.warn('connection.lost', { url: this.displayUrl, reason: oneLine(err) });
+      if (!this.closing) log.warn('connection.lost', { url: this.connectedTo, reason: oneLine(err) });
     });
     model.on('reconnect-scheduled', ({ attempt, delay, error }: { attempt: number; delay: number; error: Error }) => {
       if (!this.closing)
@@ -138,6 +140,7 @@ export class BrokerConnection {
     });
     model.on('connect', () => {
       this.up = true;
+      this.connectedTo = this.displayUrl;
       if (!this.closing) log.info('connection.recovered', { url: this.displayUrl });
     });
     model.on('blocked', (reason: string) => log.warn('connection.blocked', { url: this.displayUrl, reason }));
@@ -168,19 +171,24 @@ export class BrokerConnection {
     this.channels.delete(managed);
   }
 
-  /** The vhost of the URL (`/` when the URL names none), as the management API spells it. */
   /** Whether the connection is up now (false between a drop and its recovery, and once closed). */
   get connected(): boolean {
     return this.up && !this.closing;
   }
 
+  /** The broker's nodes, as given. */
+  get urls(): readonly string[] {
+    return this.options.urls;
+  }
+
+  /** The node the connection is on (or dials next), without its password. */
+  get displayUrl(): string {
+    return this.rotation?.display ?? this.connectedTo;
+  }
+
+  /** The vhost of the URLs (`/` when they name none; every node names the same), as the management API spells it. */
   get vhost(): string {
-    try {
-      const path = new URL(this.options.url).pathname;
-      return path.length > 1 ? decodeURIComponent(path.slice(1)) : '/';
-    } catch {
-      return '/';
-    }
+    return vhostOf(this.options.urls[0]!);
   }
 
   get log(): RuntimeLog {

@@ -8,6 +8,11 @@
  * the rest (so a slow job never holds back the acks, and the prefetch window, of those after it). A
  * tag is only ever covered by `multiple` once every earlier tag of its channel is settled, so no
  * unfinished job is acked. `flushAcks()` sends what is pending before a channel or connection closes.
+ *
+ * A delivery belongs to the channel it came on, and its tag means nothing on any other: once that
+ * channel closed (its connection lost, the node gone), the broker requeues the message by itself, and
+ * an ack or a successor publish for it would act on a job that is already on its way to another
+ * consumer. `onLiveChannel()` tells; acks for a closed channel are dropped, never sent on a new one.
  */
 import type { ConsumeMessage, Message } from 'amqplib';
 import type { AmqpChannel } from '../transport/amqp-model.js';
@@ -57,6 +62,11 @@ export function nack(delivery: Delivery): void {
   acksOf(delivery.channel).nack(delivery.message);
 }
 
+/** Whether the channel the delivery came on is still open: only then may it be settled or replaced. */
+export function onLiveChannel(delivery: Delivery): boolean {
+  return !acksOf(delivery.channel).closed;
+}
+
 /** The job id a delivery carries, for log lines about messages that may not decode. */
 export function deliveredJobId(delivery: Delivery): string {
   return String(delivery.message.properties.messageId ?? '?');
@@ -89,8 +99,15 @@ class ChannelAcks {
   private states: number[] = [];
   private head = 0;
   private readonly index = new Map<number, number>();
+  /** Set once the channel closed: the broker has requeued every delivery it held unacked. */
+  closed = false;
 
-  constructor(private readonly channel: AmqpChannel) {}
+  constructor(private readonly channel: AmqpChannel) {
+    channel.once('close', () => {
+      this.closed = true;
+      scheduled.delete(this);
+    });
+  }
 
   track(tag: number): void {
     this.index.set(tag, this.tags.length);
@@ -109,6 +126,7 @@ class ChannelAcks {
   nack(message: Message): void {
     const at = this.index.get(message.fields.deliveryTag);
     if (at !== undefined) this.states[at] = SENT;
+    if (this.closed) return;
     try {
       this.channel.nack(message, false, true);
     } catch {
@@ -142,6 +160,7 @@ class ChannelAcks {
   }
 
   private send(tag: number, multiple: boolean): void {
+    if (this.closed) return;
     try {
       this.channel.ack({ fields: { deliveryTag: tag } } as Message, multiple);
     } catch {

@@ -14,7 +14,7 @@ import type { ConfirmPublisher, OutgoingMessage } from '../transport/confirm-pub
 import type { DeadLetterCategory, JobOutcome } from '../types.js';
 import type { JobEnvelope } from '../wire-format.js';
 import { CLASSIC_RETURN_LIMIT, requeueMark, returnsToCarry } from './crash-guard.js';
-import { ack, nack } from './delivery.js';
+import { ack, nack, onLiveChannel } from './delivery.js';
 import type { Delivery } from './delivery.js';
 import type { JobRecorder } from './job-recorder.js';
 import type { RegisteredJob } from './job-registry.js';
@@ -271,10 +271,13 @@ export class Outcomes {
     if (delivery.settled || delivery.publishing) return false;
     // From here on the delivery settles by itself (ack on confirm, nack on failure); shutdown leaves it be.
     delivery.publishing = true;
+    const live = (): boolean => onLiveChannel(delivery);
     try {
-      await this.deps.publisher.publish(outgoing, Date.now() + this.deps.settings.outcomePublishTimeout);
+      // Checked as the successor is written: a delivery whose channel closed is back in its queue.
+      await this.deps.publisher.publish(outgoing, Date.now() + this.deps.settings.outcomePublishTimeout, live);
     } catch (err) {
-      this.deps.log.error('job.outcome_unpublished', { jobId: jobId ?? '?', error: oneLine(err) });
+      if (live()) this.deps.log.error('job.outcome_unpublished', { jobId: jobId ?? '?', error: oneLine(err) });
+      else this.deps.log.info('job.outcome_dropped', { jobId: jobId ?? '?' });
       nack(delivery);
       return false;
     }

@@ -159,7 +159,7 @@ export class Worker<State extends WorkerState = WorkerState> {
       : undefined;
     if (recorder) this.opened.push(recorder);
     const connection = await BrokerConnection.open({
-      url: settings.url,
+      urls: settings.urls,
       connectionTimeout: settings.connectionTimeout,
       heartbeat: settings.heartbeat,
       tls: settings.tls,

@@ -2,15 +2,23 @@
 // it keeps the unacked tags, refuses an ack of an unknown tag (RabbitMQ closes the channel with
 // PRECONDITION_FAILED), and records each frame sent.
 import * as assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { ack, flushAcks, nack, newDelivery } from '../../runtime/worker/delivery.js';
+import { ack, flushAcks, nack, newDelivery, onLiveChannel } from '../../runtime/worker/delivery.js';
 import type { Delivery } from '../../runtime/worker/delivery.js';
 
-class BrokerChannel {
+class BrokerChannel extends EventEmitter {
   readonly unacked = new Set<number>();
   readonly frames: string[] = [];
   private nextTag = 1;
+  /** A closed channel's frames never reach the broker; amqplib would throw. Recorded here to be seen. */
+  closed = false;
+
+  close(): void {
+    this.closed = true;
+    this.emit('close');
+  }
 
   deliver(): Delivery {
     const tag = this.nextTag++;
@@ -25,6 +33,7 @@ class BrokerChannel {
 
   ack(message: { fields: { deliveryTag: number } }, multiple = false): void {
     const tag = message.fields.deliveryTag;
+    if (this.closed) this.frames.push(`ack ${tag} after close`);
     if (!this.unacked.has(tag)) throw new Error(`PRECONDITION_FAILED - unknown delivery tag ${tag}`);
     this.frames.push(multiple ? `ack ≤${tag}` : `ack ${tag}`);
     if (multiple) for (const t of this.unacked) if (t <= tag) this.unacked.delete(t);
@@ -33,6 +42,7 @@ class BrokerChannel {
 
   nack(message: { fields: { deliveryTag: number } }): void {
     const tag = message.fields.deliveryTag;
+    if (this.closed) this.frames.push(`nack ${tag} after close`);
     if (!this.unacked.has(tag)) throw new Error(`PRECONDITION_FAILED - unknown delivery tag ${tag}`);
     this.frames.push(`nack ${tag}`);
     this.unacked.delete(tag);
@@ -85,6 +95,26 @@ describe('coalesced acks', () => {
     ack(b!);
     flushAcks();
     assert.deepEqual(channel.frames, ['ack ≤2']);
+  });
+
+  it('drops the acks of a closed channel: they never reach its successor, whose tags start again at 1', async () => {
+    const lost = new BrokerChannel();
+    const [a, b, c] = [lost.deliver(), lost.deliver(), lost.deliver()];
+    ack(a!);
+    lost.close();
+    const fresh = new BrokerChannel();
+    const [first] = [fresh.deliver()];
+    assert.equal(onLiveChannel(b!), false);
+    assert.equal(onLiveChannel(first!), true);
+    ack(b!);
+    nack(c!);
+    flushAcks();
+    await nextTurn();
+    assert.deepEqual(lost.frames, [], 'nothing is sent on the lost channel, not even the ack settled before it closed');
+    assert.deepEqual(fresh.frames, [], 'and nothing on the new one, where tag 1 is another job');
+    ack(first!);
+    await nextTurn();
+    assert.deepEqual(fresh.frames, ['ack 1']);
   });
 
   it('settles each of 2,000 jobs exactly once whatever the order, never acking an unfinished one', async () => {

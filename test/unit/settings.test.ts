@@ -51,7 +51,7 @@ describe('settings', () => {
 
   it('fills the documented defaults', () => {
     const client = resolveClientSettings({ logLevel: 'silent' });
-    assert.equal(client.url, process.env.AMQP_URL ?? defaults.url);
+    assert.deepEqual(client.urls, [process.env.AMQP_URL ?? defaults.url]);
     assert.equal(client.connectionTimeout, 30_000);
     assert.equal(client.heartbeat, 60_000);
     assert.equal(client.queue, 'default');

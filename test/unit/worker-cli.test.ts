@@ -21,7 +21,11 @@ function workerCommand(args: string[]): WorkerCommand {
 /** The three layers' value of each setting (text as a flag or variable gives it) and what it means. */
 const layerValues: Record<keyof WorkerOverrides, { module: unknown; env: [string, unknown]; flag: [string, unknown] }> =
   {
-    url: { module: 'amqp://module', env: ['amqp://env', 'amqp://env'], flag: ['amqp://flag', 'amqp://flag'] },
+    url: {
+      module: 'amqp://module',
+      env: ['amqp://env-a,amqp://env-b', ['amqp://env-a', 'amqp://env-b']],
+      flag: ['amqp://flag', ['amqp://flag']],
+    },
     queue: { module: 'q-module', env: ['q-env', 'q-env'], flag: ['q-flag', 'q-flag'] },
     maxRetries: { module: 1, env: ['2', 2], flag: ['3', 3] },
     jobTimeout: { module: 1_000, env: ['2', 2_000], flag: ['3m', 180_000] },
