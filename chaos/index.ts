@@ -1,12 +1,20 @@
 /**
  * `npm run chaos`: the fault scenarios of docs/reliability.md, one after another, each printing one
- * line with its figures; exits 1 if any misses its figure. `--only=<part of a name>` runs a subset.
+ * line with its figures; exits 1 if any misses its figure. `--only=<part of a name>[,<another>]` runs a
+ * subset.
  * Broker faults run on a private RabbitMQ node the suite starts (once, when first needed) and always
- * stops; the shared broker is never restarted, and only connections the suite opened are closed.
+ * stops, cluster faults on a private three-node cluster started and stopped the same way; the shared
+ * broker is never restarted, and only connections the suite opened are closed.
  */
 import { PrivateBroker } from './private-broker.js';
+import { PrivateCluster } from './private-cluster.js';
 import type { Scenario } from './scenario.js';
 import { brokerRestarts, deferredAcrossRestart } from './scenarios/broker-restarts.js';
+import { clusterDeferred } from './scenarios/cluster-deferred.js';
+import { clusterFailover } from './scenarios/cluster-failover.js';
+import { clusterQuorumLoss } from './scenarios/cluster-quorum-loss.js';
+import { clusterRollingRestart } from './scenarios/cluster-rolling-restart.js';
+import { clusterSchedule } from './scenarios/cluster-schedule.js';
 import { connectionCuts } from './scenarios/connection-cuts.js';
 import { malformedFlood } from './scenarios/malformed.js';
 import { passwords } from './scenarios/passwords.js';
@@ -16,8 +24,10 @@ import { workerKills } from './scenarios/worker-kills.js';
 
 let privateBroker: Promise<PrivateBroker> | undefined;
 const broker = (): Promise<PrivateBroker> => (privateBroker ??= PrivateBroker.start());
+let privateCluster: Promise<PrivateCluster> | undefined;
+const cluster = (): Promise<PrivateCluster> => (privateCluster ??= PrivateCluster.start());
 
-/** Numbered as in issue 13 and docs/reliability.md. */
+/** Numbered as in issue 13 and docs/reliability.md; the cluster ones (issue 22) from 9. */
 const scenarios: Array<[string, Scenario]> = [
   ['1', workerKills],
   ['2', brokerRestarts(broker)],
@@ -28,6 +38,12 @@ const scenarios: Array<[string, Scenario]> = [
   ['6', malformedFlood],
   ['7', passwords(broker)],
   ['8', tlsConnections(broker)],
+  ['9', clusterFailover(cluster, 'connected')],
+  ['10', clusterFailover(cluster, 'leader')],
+  ['11', clusterQuorumLoss(cluster)],
+  ['12', clusterRollingRestart(cluster)],
+  ['13', clusterDeferred(cluster)],
+  ['14', clusterSchedule(cluster)],
 ];
 
 async function main(): Promise<number> {
@@ -35,7 +51,7 @@ async function main(): Promise<number> {
   let failed = 0;
   const started = Date.now();
   for (const [number, scenario] of scenarios) {
-    if (only && !scenario.name.includes(only)) continue;
+    if (only && !only.split(',').some((part) => scenario.name.includes(part))) continue;
     const began = Date.now();
     try {
       const { ok, line } = await scenario.run();
@@ -54,10 +70,12 @@ async function main(): Promise<number> {
   return failed === 0 ? 0 : 1;
 }
 
-async function stopPrivateBroker(): Promise<void> {
+async function stopPrivateNodes(): Promise<void> {
   if (privateBroker) await (await privateBroker.catch(() => undefined))?.stop();
+  if (privateCluster) await (await privateCluster.catch(() => undefined))?.stop();
 }
 
-process.once('SIGINT', () => void stopPrivateBroker().finally(() => process.exit(130)));
-const code = await main().finally(stopPrivateBroker);
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => void stopPrivateNodes().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143)));
+const code = await main().finally(stopPrivateNodes);
 process.exit(code);

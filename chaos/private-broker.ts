@@ -36,12 +36,14 @@ export class PrivateNode {
    */
   static async prepare(
     name: string,
-    config: (dir: string) => Promise<string[]> | string[] = () => [],
-    erlangArgs = '',
+    options: {
+      config?: (dir: string) => Promise<string[]> | string[];
+      erlangArgs?: string;
+    } = {},
   ): Promise<PrivateNode> {
     const dir = mkdtempSync(join(tmpdir(), 'arq-chaos-node-'));
     writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
-    writeFileSync(join(dir, 'rabbitmq.conf'), [...(await config(dir)), ''].join('\n'));
+    writeFileSync(join(dir, 'rabbitmq.conf'), [...((await options.config?.(dir)) ?? []), ''].join('\n'));
     const { uid, gid } = statSync('/var/lib/rabbitmq');
     chownSync(dir, uid, gid);
     for (const file of readdirSync(dir)) chownSync(join(dir, file), uid, gid);
@@ -58,7 +60,7 @@ export class PrivateNode {
       RABBITMQ_PID_FILE: join(dir, 'pid'),
       RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq.conf'),
       RABBITMQ_ADVANCED_CONFIG_FILE: join(dir, 'advanced.config'),
-      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: erlangArgs,
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: options.erlangArgs ?? '',
     };
     return new PrivateNode(node, port, dir, env);
   }
@@ -135,16 +137,18 @@ export class PrivateBroker {
     const tlsPort = await freePort();
     let certificates!: Certificates;
     // A TLS listener beside the plain one; peers must present a certificate our CA signed.
-    const server = await PrivateNode.prepare(`arqchaos${process.pid}`, async (dir) => {
-      certificates = await makeCertificates(dir);
-      return [
-        `listeners.ssl.default = ${tlsPort}`,
-        `ssl_options.cacertfile = ${certificates.ca}`,
-        `ssl_options.certfile = ${certificates.serverCert}`,
-        `ssl_options.keyfile = ${certificates.serverKey}`,
-        'ssl_options.verify = verify_peer',
-        'ssl_options.fail_if_no_peer_cert = true',
-      ];
+    const server = await PrivateNode.prepare(`arqchaos${process.pid}`, {
+      config: async (dir) => {
+        certificates = await makeCertificates(dir);
+        return [
+          `listeners.ssl.default = ${tlsPort}`,
+          `ssl_options.cacertfile = ${certificates.ca}`,
+          `ssl_options.certfile = ${certificates.serverCert}`,
+          `ssl_options.keyfile = ${certificates.serverKey}`,
+          'ssl_options.verify = verify_peer',
+          'ssl_options.fail_if_no_peer_cert = true',
+        ];
+      },
     });
     const broker = new PrivateBroker(server, tlsPort, certificates);
     await server.boot();

@@ -37,7 +37,10 @@ export class PrivateCluster {
     const nodes: PrivateNode[] = [];
     try {
       for (let i = 1; i <= SIZE; i += 1) {
-        const node = await PrivateNode.prepare(`arqcluster${process.pid}n${i}`, nodeConfig, ERLANG_ARGS);
+        const node = await PrivateNode.prepare(`arqcluster${process.pid}n${i}`, {
+          config: nodeConfig,
+          erlangArgs: ERLANG_ARGS,
+        });
         nodes.push(node);
         await node.boot();
         if (i === 1) continue;
@@ -116,18 +119,29 @@ export class PrivateCluster {
 
   /** The node of the connection whose channel is the active (single-active-consumer) consumer of `queue`. */
   async leaseHolder(queue: string): Promise<PrivateNode | undefined> {
-    const rows = JSON.parse(
-      await this.anyUp().ctl('list_consumers', 'queue_name', 'channel_pid', 'active', '--formatter', 'json'),
-    ) as Array<{ queue_name: string; channel_pid: string; active: boolean }>;
-    const active = rows.find((row) => row.queue_name === queue && row.active);
-    // A pid prints as <node.a.b.c>; node names here have no dot.
-    const name = active && /^<([^.]+)\./.exec(active.channel_pid)?.[1];
+    // The JSON formatter prints pids without their node; the table prints `<node.a.b.c>`, and these node names have no dot.
+    const rows = (await this.anyUp().ctl('list_consumers', 'queue_name', 'channel_pid', 'active')).split('\n');
+    const active = rows.map((row) => row.split('\t')).find(([name, , on]) => name === queue && on === 'true');
+    const name = active && /^<([^.]+)\./.exec(active[1] ?? '')?.[1];
     return name ? this.byName(name) : undefined;
   }
 
   /** Boots every node that is down, the one that went down last first, so the next scenario finds three. */
   async heal(): Promise<void> {
     for (const node of [...this.down].reverse()) await this.boot(node);
+  }
+
+  /**
+   * Messages in the queues whose names start with `prefix`, as `list_queues messages` counts them: for
+   * a quorum queue that includes those expired and held for at-least-once dead-lettering, which a
+   * passive declare (ready only) does not show.
+   */
+  async messages(prefix: string): Promise<number> {
+    const rows = JSON.parse(await this.anyUp().ctl('list_queues', 'name', 'messages', '--formatter', 'json')) as Array<{
+      name: string;
+      messages: number | string;
+    }>;
+    return rows.filter((row) => row.name.startsWith(prefix)).reduce((sum, row) => sum + (Number(row.messages) || 0), 0);
   }
 
   /** Leader and members of a quorum queue, from `rabbitmqctl list_queues` on a running node. */
