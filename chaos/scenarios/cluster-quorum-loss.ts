@@ -85,7 +85,7 @@ export function clusterQuorumLoss(cluster: () => Promise<PrivateCluster>): Scena
           const undocumented = errors.filter((code) => code === undefined).length;
           return {
             ok: failedInTime && accepting && lost === 0 && undocumented === 0 && second.confirmed.size === AFTER,
-            line: `${BEFORE} jobs, 2 of 3 nodes killed, ${DURING} enqueues without quorum: ${summarize(attempts.map((attempt) => attempt.code))} within ${seconds(slowestFailure)} (bound ${seconds(CONNECTION_TIMEOUT)}: "${attempts[0]?.message ?? ''}"); one node booted in ${seconds(booted)}, enqueues confirmed again ${seconds(accepted)} and work resumed ${seconds(resumed)} after its boot began, ${AFTER} more enqueued: ${second.confirmed.size} confirmed; ${confirmed.size} confirmed in all, ${errors.length} rejected around the kills (${summarize(errors)}), ${lost} confirmed lost, ${duplicates} duplicates`,
+            line: `${BEFORE} jobs, 2 of 3 nodes killed, ${DURING} enqueues without quorum: ${summarize(attempts.map((attempt) => attempt.code))} within ${seconds(slowestFailure)} (connection timeout ${seconds(CONNECTION_TIMEOUT)}, bound 1 s more: "${attempts[0]?.message ?? ''}"); one node booted in ${seconds(booted)}, enqueues confirmed again ${seconds(accepted)} and work resumed ${seconds(resumed)} after its boot began, ${AFTER} more enqueued: ${second.confirmed.size} confirmed; ${confirmed.size} confirmed in all, ${errors.length} rejected around the kills (${summarize(errors)}), ${lost} confirmed lost, ${duplicates} duplicates`,
           };
         },
         CONNECTION_TIMEOUT,
