@@ -62,5 +62,6 @@ export function reportFailure(
 }
 
 export function hidePasswords(text: string): string {
-  return text.replace(/(?:amqps?|rediss?):\/\/[^\s"'<>]+/g, (url) => redactUrl(url));
+  // A comma ends a URL: a list of nodes (`AMQP_URL=amqp://…,amqp://…`) is one URL after another.
+  return text.replace(/(?:amqps?|rediss?):\/\/[^\s"'<>,]+/g, (url) => redactUrl(url));
 }

@@ -13,12 +13,17 @@ export class ValidateConfigCommand extends WorkerSettingsCommand {
   static override usage = Command.Usage({
     description: 'Check worker settings and the broker they will meet; exit 0 when all is well',
     details: `
-      Reports every settings problem at once, then: broker reachable, each queue's existing type and
+      Reports every settings problem at once, then: broker reachable (with a list of nodes: how many
+      answer), with --management-url each job queue's members and leader, each queue's existing type and
       arguments compatible (else the 406 the worker would hit, and the fix), delay ladder present, and
       every job timeout below the broker's consumer_timeout. The settings' flags and ARQ_* variables
       apply as for \`worker\`; the broker is given 5s unless --connection-timeout says otherwise.
     `,
     examples: [['Before a deploy', '$0 validate-config -m ./worker.ts:workerSettings']],
+  });
+
+  managementUrl = Option.String('--management-url', {
+    description: "RabbitMQ management API, to report each job queue's members and leader",
   });
 
   consumerTimeout = Option.String('--consumer-timeout', {
@@ -46,6 +51,7 @@ export class ValidateConfigCommand extends WorkerSettingsCommand {
     const findings = await checkWorkerConfig(settings, {
       // A person is waiting: fail in 5 s, not the worker's 30, unless the flag asks for longer.
       connectionTimeout: flags.connectionTimeout ?? CLI_CONNECTION_TIMEOUT_MS,
+      ...(this.managementUrl === undefined ? {} : { managementUrl: this.managementUrl }),
       ...(this.consumerTimeout === undefined
         ? {}
         : { consumerTimeout: parseDuration(this.consumerTimeout, '--consumer-timeout') }),

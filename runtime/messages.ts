@@ -12,7 +12,8 @@ type Catalogue = Record<string, (p: Params) => string>;
 const en = {
   'connection.connected': (p) => `connected to ${p.url}`,
   'connection.lost': (p) => `connection to ${p.url} lost: ${p.reason}; reconnecting`,
-  'connection.retrying': (p) => `connecting to ${p.url} failed (${p.reason}); attempt ${p.attempt} in ${p.delay} ms`,
+  'connection.retrying': (p) =>
+    `connecting to ${p.url} failed (${p.reason}); attempt ${p.attempt}${p.next === p.url ? '' : ` on ${p.next}`} in ${p.delay} ms`,
   'connection.recovered': (p) => `reconnected to ${p.url}`,
   'connection.blocked': (p) => `broker ${p.url} blocks publishing: ${p.reason}`,
   'connection.unblocked': (p) => `broker ${p.url} accepts publishing again`,
@@ -68,7 +69,8 @@ export type MessageKey = keyof typeof en;
 const zhCN: Record<MessageKey, (p: Params) => string> = {
   'connection.connected': (p) => `已连接到 ${p.url}`,
   'connection.lost': (p) => `与 ${p.url} 的连接断开：${p.reason}；正在重连`,
-  'connection.retrying': (p) => `连接 ${p.url} 失败（${p.reason}）；${p.delay} 毫秒后第 ${p.attempt} 次重试`,
+  'connection.retrying': (p) =>
+    `连接 ${p.url} 失败（${p.reason}）；${p.delay} 毫秒后第 ${p.attempt} 次重试${p.next === p.url ? '' : `（${p.next}）`}`,
   'connection.recovered': (p) => `已重新连接到 ${p.url}`,
   'connection.blocked': (p) => `服务器 ${p.url} 暂停接收消息：${p.reason}`,
   'connection.unblocked': (p) => `服务器 ${p.url} 恢复接收消息`,

@@ -59,6 +59,15 @@ export interface RabbitMQSettings {
    */
   connectionName?: string;
   /**
+   * Members a new quorum queue starts with (`x-quorum-initial-group-size`): job queues, their DLQs
+   * and the delay ladder (docs/topology.md). It is part of each queue's arguments, which cannot
+   * change once the queue exists: set it before the queues are first declared, and the same on every
+   * client and worker of the vhost, or the broker refuses the declare (406). Not set, no argument is
+   * sent and RabbitMQ's default applies (on 3.10, a member on every node of the cluster).
+   * @defaultValue not set (the broker's default)
+   */
+  quorumInitialGroupSize?: number;
+  /**
    * Prefix of the shared delay topology; names are `<prefix>.delay.v2.*`. Every client and worker
    * of a vhost must use the same prefix.
    * @defaultValue `arq`

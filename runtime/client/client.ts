@@ -108,6 +108,7 @@ export class RabbitMQClient<S extends ClientSettings = ClientSettings> {
         connection.channel('declare'),
         this.settings.queueType,
         this.settings.delayPrefix,
+        { initialGroupSize: this.settings.quorumInitialGroupSize },
       );
     })();
     this.connecting.catch(() => (this.connecting = undefined));

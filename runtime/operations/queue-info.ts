@@ -1,7 +1,8 @@
 /** What an operator asks of a queue: how much waits, who consumes, what failed, what is delayed; and emptying it. */
 import { DELAY_LEVELS, delayNames } from '../topology/delay-topology.js';
 import { deadLetterQueueName } from '../topology/queue-topology.js';
-import { ManagementApiError, QueueNotFound } from '../errors.js';
+import { QueueNotFound } from '../errors.js';
+import { managementQueue } from './management-api.js';
 import { OperatorSession } from './operator-session.js';
 import type { OperatorSettings } from './operator-session.js';
 
@@ -76,25 +77,6 @@ async function unackedFromManagement(
   queue: string,
   amqpUrl: string | undefined,
 ): Promise<number> {
-  const base = new URL(managementUrl);
-  const credentials = base.username ? base : amqpUrl ? new URL(amqpUrl) : undefined;
-  const user = decodeURIComponent(credentials?.username || 'guest');
-  const password = decodeURIComponent(credentials?.password || 'guest');
-  base.username = '';
-  base.password = '';
-  const url = new URL(
-    `api/queues/${encodeURIComponent(vhost)}/${encodeURIComponent(queue)}`,
-    base.href.replace(/\/?$/, '/'),
-  );
-  const response = await fetch(url, {
-    headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
-    signal: AbortSignal.timeout(5_000),
-  });
-  if (!response.ok)
-    throw new ManagementApiError(
-      response.status,
-      `management API ${url.origin} answered ${response.status} for queue "${queue}"`,
-    );
-  const body = (await response.json()) as { messages_unacknowledged?: number };
+  const body = await managementQueue<{ messages_unacknowledged?: number }>(managementUrl, vhost, queue, amqpUrl);
   return body.messages_unacknowledged ?? 0;
 }

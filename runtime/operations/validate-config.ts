@@ -1,9 +1,14 @@
 /**
  * Checks worker settings before a deploy: every settings problem at once, then the broker as the
- * worker would meet it (reachable, queues compatible, delay ladder, consumer timeout).
+ * worker would meet it (each node of the list reachable, queues compatible, delay ladder, consumer
+ * timeout) and, given the management API, where each job queue's replicas are.
  */
 import { oneLine } from '../errors.js';
-import { isConfigurationError } from '../transport/connection.js';
+import { redactUrl } from '../logger.js';
+import { isConfigurationError, probeNode } from '../transport/connection.js';
+import { resolveTls } from '../transport/tls.js';
+import { managementQueue } from './management-api.js';
+import type { QuorumReplication } from '../topology/quorum-arguments.js';
 import { DELAY_LEVELS, delayNames } from '../topology/delay-topology.js';
 import {
   deadLetterQueueName,
@@ -11,7 +16,7 @@ import {
   describeQueueMismatch,
   mainQueueOptions,
 } from '../topology/queue-topology.js';
-import { defaults, workerSettingsProblems } from '../settings/settings.js';
+import { defaults, resolveBrokerUrls, workerSettingsProblems } from '../settings/settings.js';
 import type { QueueType, WorkerSettings } from '../types.js';
 import { OperatorSession } from './operator-session.js';
 
@@ -28,6 +33,11 @@ export interface ConfigCheckOptions {
   consumerTimeout?: number;
   /** Connect timeout for the check. @defaultValue the settings' own */
   connectionTimeout?: number;
+  /**
+   * Management API base URL (`http://localhost:15672`): each job queue's members and leader are
+   * reported. Credentials from it or from the AMQP URL.
+   */
+  managementUrl?: string;
 }
 
 export async function checkWorkerConfig(
@@ -40,12 +50,17 @@ export async function checkWorkerConfig(
   findings.push(timeoutFinding(settings, options.consumerTimeout));
 
   const queueType: QueueType = settings.queueType ?? defaults.queueType;
+  const replication: QuorumReplication = { initialGroupSize: settings.quorumInitialGroupSize };
   const queues = jobQueues(settings);
+  const connectionTimeout = options.connectionTimeout ?? settings.connectionTimeout ?? defaults.connectionTimeout;
+  const urls = resolveBrokerUrls(settings.url);
+  if (urls.length > 1) findings.push(await nodesFinding(urls, resolveTls(settings.tls), connectionTimeout));
   let session: OperatorSession;
   try {
     session = await OperatorSession.open({
-      ...(settings.url ? { url: settings.url } : {}),
-      connectionTimeout: options.connectionTimeout ?? settings.connectionTimeout ?? defaults.connectionTimeout,
+      url: urls,
+      ...(settings.tls ? { tls: settings.tls } : {}),
+      connectionTimeout,
       delayPrefix: settings.delayPrefix ?? defaults.delayPrefix,
       logLevel: 'silent',
     });
@@ -55,8 +70,10 @@ export async function checkWorkerConfig(
   try {
     findings.push({ ok: true, text: `broker: reachable at ${session.connection.displayUrl}` });
     for (const queue of queues) {
-      findings.push(await queueFinding(session, queue, queueType, false));
-      findings.push(await queueFinding(session, deadLetterQueueName(queue), queueType, true));
+      findings.push(await queueFinding(session, queue, queueType, false, replication));
+      findings.push(await queueFinding(session, deadLetterQueueName(queue), queueType, true, replication));
+      if (options.managementUrl)
+        findings.push(await replicaFinding(options.managementUrl, session.connection.vhost, queue, urls[0]));
     }
     findings.push(await ladderFinding(session));
   } finally {
@@ -97,13 +114,17 @@ async function queueFinding(
   queue: string,
   type: QueueType,
   deadLetter: boolean,
+  replication: QuorumReplication,
 ): Promise<ConfigFinding> {
   const found = await session.peekQueue(queue);
   if (!found) return { ok: true, text: `queue ${queue}: not declared yet; the worker declares it ${type}` };
   const channel = await session.channel();
   try {
     // The queue exists: a declare with our arguments changes nothing if they match and fails with 406 if not.
-    await channel.assertQueue(queue, deadLetter ? deadLetterQueueOptions(type) : mainQueueOptions(queue, type));
+    await channel.assertQueue(
+      queue,
+      deadLetter ? deadLetterQueueOptions(type, replication) : mainQueueOptions(queue, type, replication),
+    );
     return { ok: true, text: `queue ${queue}: exists as ${type}, compatible (${found.messageCount} ready)` };
   } catch (err) {
     if (!isConfigurationError(err)) throw err;
@@ -125,4 +146,43 @@ async function ladderFinding(session: OperatorSession): Promise<ConfigFinding> {
     ok: false,
     text: `delay ladder: only ${present} of ${DELAY_LEVELS} levels exist; start a worker (it declares the missing ones) or check who deleted them`,
   };
+}
+
+/** How many nodes of the list answer; one that does not is named (the workers fail over, but the cluster runs degraded). */
+async function nodesFinding(
+  urls: readonly string[],
+  tls: ReturnType<typeof resolveTls>,
+  timeout: number,
+): Promise<ConfigFinding> {
+  const reasons = await Promise.all(urls.map((url) => probeNode(url, { timeout, tls })));
+  const down = urls.flatMap((url, at) => (reasons[at] === undefined ? [] : [`${redactUrl(url)} (${reasons[at]})`]));
+  const reached = urls.length - down.length;
+  if (down.length === 0) return { ok: true, text: `nodes: reached ${reached} of ${urls.length}` };
+  return { ok: false, text: `nodes: reached ${reached} of ${urls.length}; no answer from ${down.join(', ')}` };
+}
+
+/** Where a job queue's replicas are, as the management API says: a quorum queue's members and leader, a classic queue's node. */
+async function replicaFinding(
+  managementUrl: string,
+  vhost: string,
+  queue: string,
+  amqpUrl: string | undefined,
+): Promise<ConfigFinding> {
+  let described: { type?: string; node?: string; leader?: string; members?: string[]; online?: string[] };
+  try {
+    described = await managementQueue(managementUrl, vhost, queue, amqpUrl);
+  } catch (err) {
+    const notYet = (err as { status?: number }).status === 404;
+    return notYet
+      ? { ok: true, text: `replicas of ${queue}: not declared yet` }
+      : { ok: false, text: `replicas of ${queue}: ${oneLine(err)}` };
+  }
+  if (described.type !== 'quorum')
+    return { ok: true, text: `replicas of ${queue}: one (classic) on ${described.node ?? '?'}` };
+  const members = described.members ?? [];
+  const online = described.online ?? members;
+  const leader = described.leader ?? described.node ?? '?';
+  const text = `replicas of ${queue}: leader ${leader}, members ${members.join(', ')} (${online.length} of ${members.length} online)`;
+  // A quorum queue takes writes while a majority of its members is online.
+  return { ok: online.length > members.length / 2, text };
 }

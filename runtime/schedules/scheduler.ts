@@ -225,7 +225,7 @@ export class Scheduler {
       const latest = ticks.at(-1);
       if (!latest) continue;
       // A tick's job and its lease's new state leave in the same socket write (no await in between).
-      for (const tick of ticks) jobs.push(this.publishTick(lease.schedule, tick, now));
+      for (const tick of ticks) jobs.push(this.publishTick(lease.schedule, tick, now, channel));
       const token: LeaseToken = { definition: lease.definition, lastTick: latest.toISOString() };
       channel.sendToQueue(lease.queue, Buffer.from(JSON.stringify(token)), {
         persistent: true,
@@ -250,7 +250,17 @@ export class Scheduler {
     this.wake(this.sleepFor());
   }
 
-  private publishTick(schedule: CompiledSchedule, tick: Date, now: Date): Promise<void> {
+  /**
+   * Publishes one tick's job while the lease is still held on `leaseChannel`: a tick that waited for
+   * the publisher through a reconnect is not sent once the lease went with the old connection (its
+   * tokens are back in the queue and the next leader fires the tick).
+   */
+  private publishTick(
+    schedule: CompiledSchedule,
+    tick: Date,
+    now: Date,
+    leaseChannel: AmqpConfirmChannel,
+  ): Promise<void> {
     const queue = this.deps.queueOf(schedule.job);
     const job: JobEnvelope = {
       jobId: tickJobId(schedule, tick),
@@ -277,6 +287,7 @@ export class Scheduler {
         options: jobPublishOptions(job) as Parameters<ConfirmPublisher['publish']>[0]['options'],
       },
       Date.now() + PUBLISH_TIMEOUT_MS,
+      () => this.heldOn === leaseChannel,
     );
   }
 

@@ -93,6 +93,7 @@ const connectionShape = {
     .optional(),
   connectionTimeout: positiveMs.optional(),
   connectionName: z.string().min(1, 'must not be empty').optional(),
+  quorumInitialGroupSize: z.number().int('must be a whole number').positive('must be 1 or more').optional(),
   heartbeat: nonNegativeMs.optional(),
   tls: z
     .strictObject({
@@ -238,8 +239,11 @@ function describeIssues(issues: z.core.$ZodIssue[]): string[] {
 // required): a setting added to an interface is then missing from its resolve function until filled in.
 /** Connection settings once resolved: defaults applied, TLS files read. */
 export type ResolvedConnectionSettings = {
-  [K in Exclude<keyof RabbitMQSettings, 'url' | 'connectionName' | 'tls'>]: Exclude<RabbitMQSettings[K], undefined>;
-} & { [K in 'connectionName']: RabbitMQSettings[K] } & {
+  [K in Exclude<keyof RabbitMQSettings, 'url' | 'connectionName' | 'quorumInitialGroupSize' | 'tls'>]: Exclude<
+    RabbitMQSettings[K],
+    undefined
+  >;
+} & { [K in 'connectionName' | 'quorumInitialGroupSize']: RabbitMQSettings[K] } & {
   /** The broker's nodes, in the order given (the connection starts on one at random). */
   urls: readonly string[];
   /** Socket options for an `amqps://` URL, files already read. */
@@ -253,6 +257,7 @@ function resolveConnection(input: RabbitMQSettings, role: 'client' | 'worker'): 
   return {
     urls,
     connectionName: input.connectionName,
+    quorumInitialGroupSize: input.quorumInitialGroupSize,
     connectionTimeout: input.connectionTimeout ?? defaults.connectionTimeout,
     heartbeat: input.heartbeat ?? defaults.heartbeat,
     tls: resolveTls(input.tls),

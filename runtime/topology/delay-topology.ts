@@ -15,6 +15,8 @@
  * message until the next hop has confirmed it. Classic level queues dead-letter at most once and drop
  * messages that expire while the node stops or starts (chaos scenario 3).
  */
+import { BROKER_REPLICATION, quorumArguments } from './quorum-arguments.js';
+import type { QuorumReplication } from './quorum-arguments.js';
 import type { AmqpChannel } from '../transport/amqp-model.js';
 
 /** Granularity of the ladder; shorter remainders are waited out by the worker. */
@@ -92,10 +94,14 @@ export function deliveryPattern(queue: string): string {
 }
 
 /** Declares the whole ladder. Idempotent; every client and worker of a vhost declares the same thing. */
-export async function declareDelayLadder(channel: AmqpChannel, prefix: string): Promise<void> {
+export async function declareDelayLadder(
+  channel: AmqpChannel,
+  prefix: string,
+  replication: QuorumReplication = BROKER_REPLICATION,
+): Promise<void> {
   const names = delayNames(prefix);
   await channel.assertExchange(names.unroutable, 'fanout', { durable: true });
-  await channel.assertQueue(names.unroutable, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  await channel.assertQueue(names.unroutable, { durable: true, arguments: quorumArguments(replication) });
   await channel.bindQueue(names.unroutable, names.unroutable, '');
   await channel.assertExchange(names.deliver, 'topic', { durable: true, alternateExchange: names.unroutable });
   for (let level = 0; level < DELAY_LEVELS; level += 1) {
@@ -105,7 +111,7 @@ export async function declareDelayLadder(channel: AmqpChannel, prefix: string): 
     await channel.assertQueue(names.levelQueue(level), {
       durable: true,
       arguments: {
-        'x-queue-type': 'quorum',
+        ...quorumArguments(replication),
         'x-message-ttl': 2 ** level * DELAY_UNIT_MS,
         'x-dead-letter-exchange': next,
         // Keep an expired message until the next hop confirmed it (needs reject-publish; no length limit is set).

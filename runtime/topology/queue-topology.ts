@@ -11,6 +11,8 @@ import { bindToDelivery, declareDelayLadder } from './delay-topology.js';
 import type { ManagedChannel } from '../transport/connection.js';
 import { isConfigurationError } from '../transport/connection.js';
 import type { QueueType } from '../types.js';
+import { BROKER_REPLICATION, quorumArguments } from './quorum-arguments.js';
+import type { QuorumReplication } from './quorum-arguments.js';
 
 /** Broker-side limit on deliveries of one message to quorum consumers: a message that crashes worker after worker ends in the DLQ. */
 export const QUORUM_DELIVERY_LIMIT = 20;
@@ -19,7 +21,11 @@ export function deadLetterQueueName(queue: string): string {
   return `${queue}_dlq`;
 }
 
-export function mainQueueOptions(queue: string, type: QueueType): Options.AssertQueue {
+export function mainQueueOptions(
+  queue: string,
+  type: QueueType,
+  replication: QuorumReplication = BROKER_REPLICATION,
+): Options.AssertQueue {
   if (type === 'classic') {
     // Exactly what the Python RabbitMQ-ARQ declares (durable, no arguments), so both can share the queue.
     return { durable: true };
@@ -27,7 +33,7 @@ export function mainQueueOptions(queue: string, type: QueueType): Options.Assert
   return {
     durable: true,
     arguments: {
-      'x-queue-type': 'quorum',
+      ...quorumArguments(replication),
       'x-delivery-limit': QUORUM_DELIVERY_LIMIT,
       'x-dead-letter-exchange': '',
       'x-dead-letter-routing-key': deadLetterQueueName(queue),
@@ -38,8 +44,11 @@ export function mainQueueOptions(queue: string, type: QueueType): Options.Assert
   };
 }
 
-export function deadLetterQueueOptions(type: QueueType): Options.AssertQueue {
-  return type === 'classic' ? { durable: true } : { durable: true, arguments: { 'x-queue-type': 'quorum' } };
+export function deadLetterQueueOptions(
+  type: QueueType,
+  replication: QuorumReplication = BROKER_REPLICATION,
+): Options.AssertQueue {
+  return type === 'classic' ? { durable: true } : { durable: true, arguments: quorumArguments(replication) };
 }
 
 /** Turns the broker's 406 on a mismatched queue into one line naming the queue and the fix. */
@@ -70,6 +79,7 @@ export class QueueTopology {
     private readonly channel: ManagedChannel<AmqpChannel>,
     private readonly queueType: QueueType,
     private readonly delayPrefix: string,
+    private readonly replication: QuorumReplication = BROKER_REPLICATION,
   ) {}
 
   /** Main queue, its DLQ, and its binding to the delay ladder's delivery exchange. */
@@ -85,8 +95,11 @@ export class QueueTopology {
         try {
           // Main queue first: if it exists with another type (a Python-declared classic queue), nothing is created,
           // so the fix we suggest (switch queueType) does not then fail on a "<queue>_dlq" of the wrong type.
-          await channel.assertQueue(queue, mainQueueOptions(queue, this.queueType));
-          await channel.assertQueue(deadLetterQueueName(queue), deadLetterQueueOptions(this.queueType));
+          await channel.assertQueue(queue, mainQueueOptions(queue, this.queueType, this.replication));
+          await channel.assertQueue(
+            deadLetterQueueName(queue),
+            deadLetterQueueOptions(this.queueType, this.replication),
+          );
         } catch (err) {
           throw isConfigurationError(err) ? describeQueueMismatch(queue, this.queueType, err) : err;
         }
@@ -104,7 +117,7 @@ export class QueueTopology {
 
   private ensureLadderOn(channel: AmqpChannel): Promise<void> {
     if (!this.ladder) {
-      this.ladder = declareDelayLadder(channel, this.delayPrefix);
+      this.ladder = declareDelayLadder(channel, this.delayPrefix, this.replication);
       this.ladder.catch(() => (this.ladder = undefined));
     }
     return this.ladder;

@@ -19,7 +19,7 @@ import { redactUrl } from '../logger.js';
 import type { RuntimeLog } from '../messages.js';
 import { MemoryModel, memoryBroker } from './memory-broker.js';
 import { isTlsVerificationError, tlsHint } from './tls.js';
-import { NodeRotation } from './node-rotation.js';
+import { NodeRotation, nodeAddress } from './node-rotation.js';
 import { displayBrokerUrls, vhostOf } from '../settings/broker-urls.js';
 import type { TlsSocketOptions } from './tls.js';
 
@@ -29,6 +29,8 @@ export const NO_BROKER_HINT = 'start RabbitMQ (rabbitmq-server -detached) or set
 export interface ConnectionOptions {
   /** The broker's nodes: one URL, or a cluster's (validated by settings: same vhost and credentials). */
   urls: readonly string[];
+  /** Index in `urls` of the node dialled first. @defaultValue one at random, so workers spread */
+  firstNode?: number;
   connectionTimeout: number;
   /** ms; AMQP negotiates whole seconds. */
   heartbeat: number;
@@ -47,6 +49,24 @@ export function isConfigurationError(err: unknown): boolean {
   // The handshake's refusal has no code, only its text; digits alone could be part of a queue or host name.
   const message = err instanceof Error ? err.message : String(err);
   return /ACCESS[-_]REFUSED|PRECONDITION[-_]FAILED|NOT[-_]ALLOWED/.test(message);
+}
+
+/**
+ * Whether one node answers: a plain connect (no recovery) within `timeout`, closed at once.
+ * Resolves to `undefined` when it answered, else the one-line reason (password hidden).
+ */
+export async function probeNode(
+  url: string,
+  options: { timeout: number; tls?: TlsSocketOptions | undefined },
+): Promise<string | undefined> {
+  try {
+    const model = await amqp.connect(nodeAddress(url, 0), { ...options.tls, timeout: options.timeout });
+    model.on('error', () => {});
+    await model.close().catch(() => {});
+    return undefined;
+  } catch (err) {
+    return oneLine(err);
+  }
 }
 
 export class BrokerConnection {
@@ -72,7 +92,7 @@ export class BrokerConnection {
       options.log.info('connection.connected', { url: redactUrl(first) });
       return connection;
     }
-    const rotation = new NodeRotation(options.urls, options.heartbeat);
+    const rotation = new NodeRotation(options.urls, options.heartbeat, options.firstNode);
     const displayUrls = displayBrokerUrls(options.urls);
     const model = await amqp.connect(rotation.address, {
       ...options.tls,
@@ -135,8 +155,10 @@ export class BrokerConnection {
       if (!this.closing) log.warn('connection.lost', { url: this.connectedTo, reason: oneLine(err) });
     });
     model.on('reconnect-scheduled', ({ attempt, delay, error }: { attempt: number; delay: number; error: Error }) => {
+      // The node that failed, and the one the attempt dials: the rotation moved on before this event.
+      const failed = this.rotation?.previousDisplay ?? this.displayUrl;
       if (!this.closing)
-        log.warn('connection.retrying', { url: this.displayUrl, attempt, delay, reason: oneLine(error) });
+        log.warn('connection.retrying', { url: failed, next: this.displayUrl, attempt, delay, reason: oneLine(error) });
     });
     model.on('connect', () => {
       this.up = true;

@@ -46,6 +46,7 @@ export function nodeAddress(url: string, heartbeatMs: number): NodeAddress {
 
 export class NodeRotation {
   private index: number;
+  private previous: number;
   private readonly addresses: NodeAddress[];
   /** What amqplib's `connect` is given: every field is the current node's, read when it dials. */
   readonly address: NodeAddress;
@@ -53,10 +54,11 @@ export class NodeRotation {
   constructor(
     readonly urls: readonly string[],
     heartbeatMs: number,
-    start: number = randomInt(urls.length),
+    start: number | undefined = undefined,
   ) {
     this.addresses = urls.map((url) => nodeAddress(url, heartbeatMs));
-    this.index = start % urls.length;
+    this.index = (start ?? randomInt(urls.length)) % urls.length;
+    this.previous = this.index;
     const current = (): NodeAddress => this.addresses[this.index]!;
     const fields: Array<keyof NodeAddress> = [
       'protocol',
@@ -87,8 +89,14 @@ export class NodeRotation {
     return redactUrl(this.current);
   }
 
+  /** The node dialled (or connected to) before the last `advance()`, without its password. */
+  get previousDisplay(): string {
+    return redactUrl(this.urls[this.previous]!);
+  }
+
   /** Moves to the next node of the list, wrapping around; a list of one stays on its node. */
   advance(): void {
+    this.previous = this.index;
     this.index = (this.index + 1) % this.urls.length;
   }
 }

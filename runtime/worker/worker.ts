@@ -171,7 +171,9 @@ export class Worker<State extends WorkerState = WorkerState> {
     this.runtime = runtime;
     if (recorder) await recorder.listenForAborts((jobId) => runtime.pipeline.abortRunning(jobId));
 
-    const topology = new QueueTopology(connection.channel('declare'), settings.queueType, settings.delayPrefix);
+    const topology = new QueueTopology(connection.channel('declare'), settings.queueType, settings.delayPrefix, {
+      initialGroupSize: settings.quorumInitialGroupSize,
+    });
     const deadline = Date.now() + settings.connectionTimeout;
     for (const queue of this.registry.queues) await topology.ensureJobQueue(queue, deadline);
 

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Cli } from 'clipanion';
+import { hidePasswords } from '../../cli/command-support.js';
 import { QueueInfoCommand } from '../../cli/queue-commands.js';
 import { WorkerCommand } from '../../cli/worker-command.js';
 import { InvalidSettings, RabbitMQClient, Worker } from '../../runtime/index.js';
@@ -107,8 +108,10 @@ describe('broker URL lists: one parser for settings, AMQP_URL and flags', () => 
     assert.throws(() => new RabbitMQClient({ url: [a, 42 as never] }), /url: must be a URL, a comma-separated list/);
   });
 
-  it('shows a list without its passwords', () => {
+  it('shows a list without its passwords, in the runtime and in any CLI error text', () => {
     assert.equal(displayBrokerUrls([a, b]), 'amqp://app:***@node-a:5672/prod,amqp://app:***@node-b:5673/prod');
+    const text = hidePasswords(`AMQP_URL=amqp://u:one@a,amqp://u:two@b:5673/v refused`);
+    assert.equal(text, 'AMQP_URL=amqp://u:***@a,amqp://u:***@b:5673/v refused');
   });
 });
 

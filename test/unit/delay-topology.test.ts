@@ -232,6 +232,21 @@ describe('declareDelayLadder', () => {
     });
   });
 
+  it('gives every ladder queue x-quorum-initial-group-size when one is set, and nothing else changes', async () => {
+    const plain = recordingChannel();
+    await declareDelayLadder(plain.channel, 'arq');
+    const sized = recordingChannel();
+    await declareDelayLadder(sized.channel, 'arq', { initialGroupSize: 2 });
+    assert.equal(sized.declared.queues.size, DELAY_LEVELS + 1);
+    for (const [queue, options] of sized.declared.queues) {
+      const before = plain.declared.queues.get(queue) as { arguments: Record<string, unknown> };
+      assert.deepEqual(options, {
+        ...before,
+        arguments: { ...before.arguments, 'x-quorum-initial-group-size': 2 },
+      });
+    }
+  });
+
   it('declares a fixed set of queues: DELAY_LEVELS levels and the unroutable queue', async () => {
     const { channel, declared } = recordingChannel();
     await declareDelayLadder(channel, 'arq');

@@ -11,6 +11,7 @@ describe('message catalogue', () => {
     assert.deepEqual(zh, en);
     const params = {
       url: 'amqp://h',
+      next: 'amqp://n',
       reason: 'r',
       attempt: 1,
       delay: 2,

@@ -52,6 +52,25 @@ describe('mainQueueOptions', () => {
     });
   });
 
+  it('adds x-quorum-initial-group-size only when given, to quorum job and dead-letter queues, never to classic ones', () => {
+    const sized = { initialGroupSize: 3 };
+    assert.deepEqual(mainQueueOptions('jobs', 'quorum', sized).arguments, {
+      ...mainQueueOptions('jobs', 'quorum').arguments,
+      'x-quorum-initial-group-size': 3,
+    });
+    assert.deepEqual(deadLetterQueueOptions('quorum', sized), {
+      durable: true,
+      arguments: { 'x-queue-type': 'quorum', 'x-quorum-initial-group-size': 3 },
+    });
+    // Not given: exactly today's arguments, so existing queues redeclare without a 406.
+    assert.deepEqual(
+      mainQueueOptions('jobs', 'quorum', { initialGroupSize: undefined }),
+      mainQueueOptions('jobs', 'quorum'),
+    );
+    assert.deepEqual(mainQueueOptions('jobs', 'classic', sized), { durable: true });
+    assert.deepEqual(deadLetterQueueOptions('classic', sized), { durable: true });
+  });
+
   it('declares a classic queue exactly as the Python original does: durable, no arguments at all', () => {
     const options = mainQueueOptions('jobs', 'classic');
     assert.deepEqual(options, { durable: true });
