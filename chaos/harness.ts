@@ -123,6 +123,13 @@ export function countCompletions(log: string): { distinct: Set<number>; duplicat
   return { distinct, duplicates };
 }
 
+/** Whether every job in `jobs` completed at least once (the log read once). */
+export function allCompleted(log: string, jobs: Iterable<number>): boolean {
+  const { distinct } = countCompletions(log);
+  for (const n of jobs) if (!distinct.has(n)) return false;
+  return true;
+}
+
 /** Closes, from the broker's side, every connection whose client-provided name contains `marker`. */
 export async function closeConnections(marker: string, node?: string): Promise<number> {
   const nodeArgs = node ? ['-n', node] : [];

@@ -1,13 +1,15 @@
 /**
  * The chaos suite's worker process, configured by environment: URL, QUEUE, QUEUE_TYPE, CONCURRENCY,
  * MIN_MS/MAX_MS (handler time), LOG (append-only completions: `n time due`), NAME (its connection
- * name), RESULT_STORE and RESULT_KEY_PREFIX (optional). Prints `ready` once it consumes, and
- * `event <name> <line>` for each result store outage and recovery. Jobs: `work({ n, due? })`, `poison()` (kills its own
- * process), `typed({ count })` (a schema that refuses everything else).
+ * name), RESULT_STORE and RESULT_KEY_PREFIX (optional), SCHEDULE=1 (fire `tick` every second). URL may list a
+ * cluster's nodes, comma-separated. Prints `ready` once it consumes, and `event <name> <line>` for each result store
+ * outage and recovery. Jobs: `work({ n, due? })`, `poison()` (kills its own process), `typed({ count })` (a schema
+ * that refuses everything else), `tick()` (logs its tick time as `n`).
  */
 import { appendFileSync } from 'node:fs';
 import { z } from 'zod';
 import { Worker } from '../runtime/index.js';
+import { tickOfJobId } from '../runtime/schedules/schedule.js';
 import type { Logger } from '../runtime/index.js';
 
 const env = process.env;
@@ -49,6 +51,15 @@ const worker = new Worker({
       args: z.object({ count: z.number().int() }),
       handler: (_ctx, args: { count: number }) => void appendFileSync(log, `${args.count} ${Date.now()} 0\n`),
     },
+    ...(env.SCHEDULE === '1' && {
+      tick: {
+        handler: (ctx) => {
+          const tick = tickOfJobId(ctx.jobId)?.getTime() ?? 0;
+          appendFileSync(log, `${tick} ${Date.now()} ${tick}\n`);
+        },
+        schedules: [{ cron: '* * * * * *' }],
+      },
+    }),
   },
 });
 worker.run().then(

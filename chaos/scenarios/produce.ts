@@ -1,7 +1,8 @@
 /**
- * A steady producer for the fault scenarios: `jobs` enqueues at `rate` per second, each awaited on
- * its own. A confirmed enqueue is a promise the runtime must keep; a rejected one must carry a
- * documented error code (docs/errors.md), since the caller decides from it what to do.
+ * A steady producer for the fault scenarios: `jobs` enqueues at `rate` per second (fewer when `until`
+ * aborts first), each awaited on its own. A confirmed enqueue is a promise the runtime must keep; a
+ * rejected one must carry a documented error code (docs/errors.md), since the caller decides from it
+ * what to do.
  */
 import type { RabbitMQClient } from '../../runtime/index.js';
 import { errorCode } from '../../runtime/index.js';
@@ -23,11 +24,13 @@ export async function produce(
   rate: number,
   args: (n: number) => Record<string, unknown> = (n) => ({ n }),
   options: (n: number) => Record<string, unknown> = () => ({}),
+  /** Stops producing early when aborted. */
+  until?: AbortSignal,
 ): Promise<Produced> {
   const produced: Produced = { confirmed: new Set(), errors: [], slowest: 0 };
   const pending: Array<Promise<void>> = [];
   const start = Date.now();
-  for (let n = 0; n < jobs; n += 1) {
+  for (let n = 0; n < jobs && !until?.aborted; n += 1) {
     const due = start + (n * 1000) / rate;
     if (due > Date.now()) await sleep(due - Date.now());
     const sentAt = Date.now();
