@@ -11,6 +11,7 @@
  *   learns the others from them. A cluster has database 0 only.
  */
 import { InvalidSettings } from '../errors.js';
+import { redactUrl } from '../logger.js';
 
 export interface RedisNode {
   host: string;
@@ -52,15 +53,7 @@ export function parseRedisAddress(url: string): RedisAddress {
 /** The URL with every password replaced by `***`, for log lines and errors. */
 export function redactRedisUrl(url: string): string {
   const multi = MULTI.exec(url);
-  if (!multi) {
-    try {
-      const parsed = new URL(url);
-      if (parsed.password) parsed.password = '***';
-      return parsed.toString();
-    } catch {
-      return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
-    }
-  }
+  if (!multi) return redactUrl(url);
   const [, scheme, userinfo, hosts, path = '', query] = multi;
   const user = userinfo === undefined ? '' : `${userinfo.includes(':') ? `${userinfo.split(':')[0]}:***` : userinfo}@`;
   const params = query === undefined ? '' : `?${query.replace(/(^|&)(sentinelPassword=)[^&]*/g, '$1$2***')}`;

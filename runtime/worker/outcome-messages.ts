@@ -91,16 +91,7 @@ export function countedReturnMessage(
   jobId: string | undefined,
   returns: number,
 ): OutgoingMessage {
-  const properties = delivered.message.properties;
-  return {
-    exchange: '',
-    routingKey: delivered.queue,
-    body: delivered.message.content,
-    options: {
-      ...copiedPublishOptions(properties, jobId),
-      headers: { ...properties.headers, [RETURNS_HEADER]: returns },
-    },
-  };
+  return toOwnQueue(delivered, jobId, { ...delivered.message.properties.headers, [RETURNS_HEADER]: returns });
 }
 
 /**
@@ -114,15 +105,20 @@ export function stopRequeueMessage(
   returns: number,
   mark: 'unstarted' | 'interrupted',
 ): OutgoingMessage {
-  const properties = delivered.message.properties;
-  const { 'x-delivery-count': _brokerCount, ...headers } = properties.headers ?? {};
+  const { 'x-delivery-count': _brokerCount, ...headers } = delivered.message.properties.headers ?? {};
+  return toOwnQueue(delivered, jobId, { ...headers, [RETURNS_HEADER]: returns, [REQUEUED_HEADER]: mark });
+}
+
+/** The delivered message again, to the end of its own queue, with `headers` in place of its own. */
+function toOwnQueue(
+  delivered: Delivered,
+  jobId: string | undefined,
+  headers: Record<string, unknown>,
+): OutgoingMessage {
   return {
     exchange: '',
     routingKey: delivered.queue,
     body: delivered.message.content,
-    options: {
-      ...copiedPublishOptions(properties, jobId),
-      headers: { ...headers, [RETURNS_HEADER]: returns, [REQUEUED_HEADER]: mark },
-    },
+    options: { ...copiedPublishOptions(delivered.message.properties, jobId), headers },
   };
 }

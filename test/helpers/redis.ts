@@ -7,8 +7,20 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { RabbitMQClient } from '../../runtime/index.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+
+/** A quiet client on `queue` that records jobs in the result store at `url` under `prefix`. */
+export function storeClient(queue: string, prefix: string, url = REDIS_URL) {
+  return new RabbitMQClient({
+    queue,
+    resultStore: url,
+    resultKeyPrefix: prefix,
+    logLevel: 'silent',
+    connectionTimeout: 5_000,
+  });
+}
 
 /** A key prefix no other test uses. */
 export function uniquePrefix(label: string): string {

@@ -16,7 +16,7 @@ after(async () => {
 });
 
 /** The store comes from each call's flags or env, never from the environment the tests run in. */
-const arqGen = (env: NodeJS.ProcessEnv, ...args: string[]) => runRabbitmqArq(args, { ARQ_RESULT_STORE: '', ...env });
+const jobCli = (env: NodeJS.ProcessEnv, ...args: string[]) => runRabbitmqArq(args, { ARQ_RESULT_STORE: '', ...env });
 
 describe('rabbitmq-arq job', () => {
   it('shows status, prints results and failures with their exit codes, waits with --wait, and aborts a queued job', async () => {
@@ -40,14 +40,14 @@ describe('rabbitmq-arq job', () => {
     const later = await client.enqueueJob('sum', { a: 1, b: 1 }, { deferBy: 1_500 });
     const never = await client.enqueueJob('sum', { a: 0, b: 0 }, { deferBy: 60_000 });
 
-    const queued = await arqGen({}, 'job', 'status', done.jobId, ...store);
+    const queued = await jobCli({}, 'job', 'status', done.jobId, ...store);
     assert.equal(queued.code, 0, queued.stderr);
     assert.match(queued.stdout, /^job {10}\S+\nstatus {7}queued\nfunction {5}sum\n/);
-    const notYet = await arqGen({}, 'job', 'result', done.jobId, ...store);
+    const notYet = await jobCli({}, 'job', 'result', done.jobId, ...store);
     assert.equal(notYet.code, 4, 'no result yet, and no --wait');
     assert.match(notYet.stderr, /has not finished: queued/);
 
-    const aborted = await arqGen({}, 'job', 'abort', never.jobId, ...store);
+    const aborted = await jobCli({}, 'job', 'abort', never.jobId, ...store);
     assert.equal(aborted.code, 0, aborted.stderr);
     assert.match(aborted.stdout, /aborted before it ran/);
 
@@ -65,7 +65,7 @@ describe('rabbitmq-arq job', () => {
     cleanups.push(() => worker.close());
 
     // The store from the environment, as in a container.
-    const waited = await arqGen(
+    const waited = await jobCli(
       { ARQ_RESULT_STORE: REDIS_URL },
       'job',
       'result',
@@ -77,27 +77,27 @@ describe('rabbitmq-arq job', () => {
     );
     assert.equal(waited.code, 0, waited.stderr);
     assert.deepEqual(JSON.parse(waited.stdout), { total: 2 });
-    const result = await arqGen({}, 'job', 'result', done.jobId, ...store);
+    const result = await jobCli({}, 'job', 'result', done.jobId, ...store);
     assert.equal(result.code, 0);
     assert.deepEqual(JSON.parse(result.stdout), { total: 5 });
 
-    const failure = await arqGen({}, 'job', 'result', refused.jobId, ...store, '--wait', '10s');
+    const failure = await jobCli({}, 'job', 'result', refused.jobId, ...store, '--wait', '10s');
     assert.equal(failure.code, 1);
     assert.match(failure.stderr, /job ended failed: NonRetryable \(NON_RETRYABLE\): not today/);
-    const record = await arqGen({}, 'job', 'status', refused.jobId, ...store, '--json');
+    const record = await jobCli({}, 'job', 'status', refused.jobId, ...store, '--json');
     assert.equal(record.code, 0);
     assert.equal((JSON.parse(record.stdout) as { status: string }).status, 'failed');
 
-    const abortedStatus = await arqGen({}, 'job', 'status', never.jobId, ...store, '--json');
+    const abortedStatus = await jobCli({}, 'job', 'status', never.jobId, ...store, '--json');
     assert.equal((JSON.parse(abortedStatus.stdout) as { status: string }).status, 'aborted');
-    const tooLate = await arqGen({}, 'job', 'abort', done.jobId, ...store);
+    const tooLate = await jobCli({}, 'job', 'abort', done.jobId, ...store);
     assert.equal(tooLate.code, 1);
     assert.match(tooLate.stdout, /already finished \(complete\)/);
 
-    const missing = await arqGen({}, 'job', 'status', 'no-such-job', ...store);
+    const missing = await jobCli({}, 'job', 'status', 'no-such-job', ...store);
     assert.equal(missing.code, 3);
     assert.match(missing.stderr, /no job no-such-job in the result store/);
-    const noStore = await arqGen({}, 'job', 'status', done.jobId);
+    const noStore = await jobCli({}, 'job', 'status', done.jobId);
     assert.equal(noStore.code, 1);
     assert.match(noStore.stderr, /^rabbitmq-arq job status: no result store: give --result-store/);
   });
@@ -106,7 +106,7 @@ describe('rabbitmq-arq job', () => {
     // Nothing listens on port 1: the store is unreachable, as when Redis is down.
     const unreachable = ['--result-store', 'redis://:s3cret@127.0.0.1:1'];
     const runs = await Promise.all(
-      ['result', 'status', 'abort'].map((command) => arqGen({}, 'job', command, 'some-job', ...unreachable)),
+      ['result', 'status', 'abort'].map((command) => jobCli({}, 'job', command, 'some-job', ...unreachable)),
     );
     for (const [i, command] of ['result', 'status', 'abort'].entries()) {
       const run = runs[i]!;

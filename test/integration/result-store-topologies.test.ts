@@ -10,7 +10,7 @@ import type { JobContext } from '../../runtime/types.js';
 import { closeAdmin, deleteJobQueue, uniqueName, waitFor } from '../helpers/broker.js';
 import { CLIENT_USER, PrivateCluster, PrivateSentinelGroup } from '../helpers/redis-topologies.js';
 import { events, startWorker } from '../helpers/worker-harness.js';
-import { uniquePrefix } from '../helpers/redis.js';
+import { storeClient, uniquePrefix } from '../helpers/redis.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 after(async () => {
@@ -19,13 +19,7 @@ after(async () => {
 });
 
 function trackedClient(queue: string, prefix: string, url: string) {
-  const client = new RabbitMQClient({
-    queue,
-    resultStore: url,
-    resultKeyPrefix: prefix,
-    logLevel: 'silent',
-    connectionTimeout: 5_000,
-  });
+  const client = storeClient(queue, prefix, url);
   cleanups.push(() => client.close());
   return client;
 }

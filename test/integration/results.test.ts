@@ -16,7 +16,7 @@ import type { JobStatus } from '../../runtime/results/job-record.js';
 import type { JobContext } from '../../runtime/types.js';
 import { closeAdmin, consumerCount, deleteJobQueue, queueDepth, uniqueName, waitFor } from '../helpers/broker.js';
 import { events, startWorker } from '../helpers/worker-harness.js';
-import { PrivateRedis, REDIS_URL, deleteKeys, uniquePrefix } from '../helpers/redis.js';
+import { PrivateRedis, REDIS_URL, deleteKeys, storeClient, uniquePrefix } from '../helpers/redis.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 after(async () => {
@@ -36,13 +36,7 @@ function scope(label: string): { queue: string; prefix: string } {
 }
 
 function trackedClient(queue: string, prefix: string, url = REDIS_URL) {
-  const client = new RabbitMQClient({
-    queue,
-    resultStore: url,
-    resultKeyPrefix: prefix,
-    logLevel: 'silent',
-    connectionTimeout: 5_000,
-  });
+  const client = storeClient(queue, prefix, url);
   cleanups.push(() => client.close());
   return client;
 }
